@@ -1,0 +1,37 @@
+// Lint rules. src/workflows runs in Temporal's deterministic sandbox: no I/O, no Node built-ins,
+// and only activity *types* from src/activities.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+export default tseslint.config(
+  { ignores: ['node_modules', '.tools', '.data', 'lib', 'artifacts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: 'Workflows must not use Node built-ins.' })),
+            { name: 'axios', message: 'Workflows must not do I/O; call an activity.' },
+          ],
+          patterns: [
+            { group: ['../activities', '../activities/*'], allowTypeImports: true, message: 'Import activity types only.' },
+            { group: ['../config', '../ingress/*', '../secrets/*'], message: 'Workflows must not read configuration or secrets.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'fetch', 'require'],
+    },
+  },
+);

@@ -1,0 +1,64 @@
+// Activities on the Cyclr API: the account connector and its properties. Each write is checked
+// against what Cyclr already holds, so a retry after a crash writes nothing twice.
+import { log } from '@temporalio/activity';
+import type { CyclrClient } from '../clients/cyclr';
+import type { KeyRing } from '../secrets/keys';
+import { openSecret } from '../secrets/sealing';
+import type { SealedSecret } from '../shared/app-credentials';
+
+export function cyclrActivities(cyclr: CyclrClient, keys: KeyRing, connectorName: string) {
+  return {
+    /** Finds the account's Dynamics connector, installing it only when there is none. */
+    async ensureAccountConnector(accountId: string): Promise<{ accountConnectorId: number; installed: boolean }> {
+      const existing = (await cyclr.listAccountConnectors(accountId))
+        .filter((ac) => ac.Connector?.Name === connectorName)
+        .sort((a, b) => a.Id - b.Id);
+      if (existing.length > 1) {
+        log.warn('Several Dynamics connectors installed in the account; using the oldest', { accountId, ids: existing.map((e) => e.Id) });
+      }
+      if (existing[0]) return { accountConnectorId: existing[0].Id, installed: false };
+      const connectorId = await cyclr.connectorId(connectorName, accountId);
+      const installed = await cyclr.installConnector(accountId, connectorId, connectorName);
+      return { accountConnectorId: installed.Id, installed: true };
+    },
+
+    /** Sets Resource, ClientId and ClientSecret; returns the names it actually wrote. */
+    async setConnectorProperties(input: {
+      accountId: string;
+      accountConnectorId: number;
+      resourceUrl: string;
+      clientId: string;
+      clientSecret: SealedSecret;
+    }): Promise<{ written: string[] }> {
+      const desired: Record<string, string> = {
+        Resource: input.resourceUrl,
+        ClientId: input.clientId,
+        ClientSecret: openSecret(keys, input.clientSecret),
+      };
+      const current = await cyclr.listProperties(input.accountId, input.accountConnectorId);
+      const written: string[] = [];
+      for (const [name, value] of Object.entries(desired)) {
+        const property = current.find((p) => p.Name === name);
+        if (property?.Value === value) continue;
+        if (property) await cyclr.updateProperty(input.accountId, input.accountConnectorId, property, value);
+        else await cyclr.createProperty(input.accountId, input.accountConnectorId, name, value);
+        written.push(name);
+      }
+      return { written };
+    },
+
+    /** What step 5 verifies, and what the sign-in wait polls: never returns the secret. */
+    async readAccountConnector(input: { accountId: string; accountConnectorId: number }): Promise<{
+      authenticated: boolean;
+      resource: string | null;
+      clientId: string | null;
+    }> {
+      const [connector, properties] = await Promise.all([
+        cyclr.getAccountConnector(input.accountId, input.accountConnectorId),
+        cyclr.listProperties(input.accountId, input.accountConnectorId),
+      ]);
+      const value = (name: string) => properties.find((p) => p.Name === name)?.Value ?? null;
+      return { authenticated: connector.Authenticated === true, resource: value('Resource'), clientId: value('ClientId') };
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// All activities, built from their dependencies (clients, keys, a Temporal client).
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import { CyclrClient } from '../clients/cyclr';
+import { GraphClient } from '../clients/graph';
+import { GraphTokenProvider } from '../clients/identity';
+import type { KeyRing } from '../secrets/keys';
+import { appOwnerActivities } from './app-owner';
+import { cyclrActivities } from './cyclr';
+import { graphActivities } from './graph';
+import { linkActivities } from './links';
+
+export function createCyclrClient(config: Config): CyclrClient {
+  return new CyclrClient({
+    baseUrl: config.CYCLR_API_BASE_URL,
+    clientId: config.CYCLR_CLIENT_ID,
+    clientSecret: config.CYCLR_CLIENT_SECRET,
+    timeoutMs: config.HTTP_TIMEOUT_MS,
+  });
+}
+
+export function createActivities(deps: { config: Config; keys: KeyRing; client: Client }) {
+  const { config, keys, client } = deps;
+  const tokens = new GraphTokenProvider({
+    baseUrl: config.IDENTITY_BASE_URL,
+    tenantId: config.PARTNER_TENANT_ID,
+    clientId: config.GRAPH_CLIENT_ID,
+    clientSecret: config.GRAPH_CLIENT_SECRET,
+    timeoutMs: config.HTTP_TIMEOUT_MS,
+  });
+  const graph = new GraphClient(config.GRAPH_BASE_URL, config.HTTP_TIMEOUT_MS, tokens);
+  return {
+    ...graphActivities(graph, keys),
+    ...cyclrActivities(createCyclrClient(config), keys, config.DYNAMICS_CONNECTOR_NAME),
+    ...linkActivities(config, keys),
+    ...appOwnerActivities(client, config),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

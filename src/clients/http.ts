@@ -1,0 +1,84 @@
+// One axios instance per external service (keep-alive, timeout) and the mapping from HTTP
+// outcomes to the ApplicationFailure types the workflows act on. Never echoes request bodies:
+// they carry secrets.
+import http from 'node:http';
+import https from 'node:https';
+import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureTypes } from '../shared/failures';
+
+export type ServiceName = 'identity' | 'graph' | 'cyclr';
+
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
+
+export function createHttp(baseURL: string, timeoutMs: number): AxiosInstance {
+  return axios.create({
+    baseURL,
+    timeout: timeoutMs,
+    httpAgent,
+    httpsAgent,
+    maxRedirects: 0,
+    // Every status is an answer to interpret; only transport failures throw.
+    validateStatus: () => true,
+  });
+}
+
+/** Retry-After in seconds or as an HTTP date, as milliseconds (capped at 10 minutes). */
+export function retryAfterMs(header: unknown, now = Date.now()): number | undefined {
+  if (typeof header !== 'string' || !header.trim()) return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+  return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, 600_000) : undefined;
+}
+
+export function transientFailure(message: string, retryAfter?: number, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureTypes.transient,
+    message,
+    nextRetryDelay: retryAfter,
+    details: details === undefined ? undefined : [details],
+  });
+}
+
+export function nonRetryable(type: string, message: string, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? undefined : [details] });
+}
+
+/** Runs one request; transport failures (timeout, reset, refused) become transient failures. */
+export async function send<T = unknown>(service: ServiceName, what: string, call: () => Promise<AxiosResponse<T>>): Promise<AxiosResponse<T>> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof AxiosError) {
+      throw transientFailure(`${service}: ${what} failed before an answer (${err.code ?? err.message})`);
+    }
+    throw err;
+  }
+}
+
+/** A short, secret-free summary of an error body for messages. */
+export function summariseBody(data: unknown): string {
+  if (data === undefined || data === null || data === '') return '';
+  if (typeof data === 'string') return data.slice(0, 300);
+  const obj = data as Record<string, unknown>;
+  const graph = obj.error as { code?: string; message?: string } | undefined;
+  if (graph && typeof graph === 'object') return `${graph.code ?? ''}: ${graph.message ?? ''}`.slice(0, 300);
+  if (typeof obj.Message === 'string') return obj.Message.slice(0, 300);
+  if (typeof obj.error_description === 'string') return obj.error_description.split(/\r?\n/)[0].slice(0, 300);
+  if (typeof obj.error === 'string') return obj.error;
+  return JSON.stringify(data).slice(0, 300);
+}
+
+/** The default reading of an unexpected status: retry what is transient, fail fast on the rest. */
+export function failureFor(service: ServiceName, what: string, res: AxiosResponse): ApplicationFailure {
+  const summary = summariseBody(res.data);
+  const text = `${service}: ${what} answered HTTP ${res.status}${summary ? ` (${summary})` : ''}`;
+  if (res.status === 429 || res.status === 408 || res.status >= 500) {
+    return transientFailure(text, retryAfterMs(res.headers['retry-after']), { status: res.status });
+  }
+  if (res.status === 401 || res.status === 403) {
+    return nonRetryable(FailureTypes.configuration, `${text}: check the ${service} credentials and their permissions`, { status: res.status });
+  }
+  return nonRetryable(FailureTypes.rejected, text, { status: res.status });
+}

@@ -1,0 +1,63 @@
+// Configuration from the environment, validated once at start-up. Every default points at the
+// embedded setup (local Temporal dev server, the project's simulators); production sets the
+// real endpoints and credentials. See README "Configuration".
+import { z } from 'zod';
+import { describeIssues } from './shared/validation';
+
+const url = z.url({ error: 'expected an absolute http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
+const port = z.coerce.number().int().min(0).max(65535);
+
+// Default credentials are the simulators' seeded clients: meaningful only against the simulators.
+const SIM = 'http://127.0.0.1:8089';
+
+const schema = z.object({
+  INGRESS_HOST: z.string().default('127.0.0.1'),
+  INGRESS_PORT: port.default(8088),
+  /** How customers' browsers reach the ingress (consent and sign-in callbacks). */
+  PUBLIC_BASE_URL: url.default('http://127.0.0.1:8088'),
+
+  IDENTITY_BASE_URL: url.default(`${SIM}/login`),
+  GRAPH_BASE_URL: url.default(`${SIM}/graph`),
+  CYCLR_API_BASE_URL: url.default(`${SIM}/cyclr-api`),
+  /** The partner's Cyclr service domain, e.g. https://acme-h.cyclr.com */
+  CYCLR_SERVICE_BASE_URL: url.default(`${SIM}/cyclr-app`),
+
+  /** The partner's own Entra tenant, where the shared multi-tenant app is registered. */
+  PARTNER_TENANT_ID: z.string().min(1).default('11111111-1111-4111-8111-111111111111'),
+  /** A client in the partner tenant allowed Application.ReadWrite.OwnedBy on Microsoft Graph. */
+  GRAPH_CLIENT_ID: z.string().min(1).default('sim-graph-admin-client'),
+  GRAPH_CLIENT_SECRET: z.string().min(1).default('sim-graph-admin-secret'),
+  CYCLR_CLIENT_ID: z.string().min(1).default('sim-cyclr-client'),
+  CYCLR_CLIENT_SECRET: z.string().min(1).default('sim-cyclr-secret'),
+  DYNAMICS_CONNECTOR_NAME: z.string().min(1).default('Dynamics CRM Online'),
+  /** Username for Cyclr's one-time sign-in tokens ("created if it does not exist"). */
+  CYCLR_SIGNIN_USERNAME: z.string().min(1).default('dynamics-onboarding'),
+
+  APP_UNIQUE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'letters, digits, ".", "_" or "-"' })
+    .default('cyclr-dynamics-onboarding'),
+  APP_DISPLAY_NAME: z.string().min(1).default('Cyclr Dynamics CRM Online'),
+  /** Lifetime of client secrets the product creates. */
+  APP_SECRET_LIFETIME_DAYS: z.coerce.number().int().min(1).max(730).default(180),
+
+  /** Keys that seal client secrets: `id:base64(32 bytes)[,id:key...]`, the first seals, all open. */
+  SECRET_SEALING_KEYS: z.string().optional(),
+  /** Key that signs `state` in consent and sign-in links (>= 32 characters). */
+  STATE_SIGNING_KEY: z.string().min(32, { error: 'at least 32 characters' }).optional(),
+  /** Where keys are generated and kept when none is configured (embedded default only). */
+  DATA_DIR: z.string().default('.data'),
+
+  HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
+});
+
+export type Config = z.output<typeof schema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, string>> = {}): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const key of Object.keys(schema.shape)) raw[key] = overrides[key as keyof Config] ?? env[key] ?? undefined;
+  for (const key of Object.keys(raw)) if (raw[key] === '') raw[key] = undefined;
+  const result = schema.safeParse(raw);
+  if (!result.success) throw new Error(`Invalid configuration: ${describeIssues(result.error)}`);
+  return result.data;
+}

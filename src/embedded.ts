@@ -1,0 +1,134 @@
+// `npm start`: the whole system on one machine with nothing configured. A Temporal dev server
+// (SQLite under .data/, Web UI on 8233), the simulators, the worker and the HTTP ingress; then one
+// sample customer onboarded to verified, and everything keeps serving until Ctrl-C.
+// Setting TEMPORAL_ADDRESS (or a profile) uses that cluster instead of the dev server; setting the
+// service base URLs uses those services instead of the simulators (and skips the demo).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Runtime } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { createCyclrClient } from './activities';
+import { loadConfig } from './config';
+import { temporalCliPath } from './embedded/binaries';
+import { runSampleOnboarding } from './demo/sample-onboarding';
+import { startIngress } from './ingress/server';
+import { loadKeyRing } from './secrets/keys';
+import { ONBOARDING_STEP_SEARCH_ATTRIBUTE } from './shared/names';
+import { connectClient, connectWorker, temporalTarget } from './temporal';
+import { createWorker } from './worker-setup';
+
+const root = resolve(__dirname, '..');
+const children: ChildProcess[] = [];
+const log = (line: string) => console.log(`[start] ${line}`);
+
+function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  child.on('exit', (code, signal) => {
+    if (!shuttingDown) {
+      console.error(`[start] ${name} exited (${signal ?? code}); stopping`);
+      void shutdown(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+async function retry<T>(what: string, fn: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > until) throw new Error(`${what} did not come up in ${timeoutMs / 1000} s: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+let shuttingDown = false;
+let stopWorker: (() => Promise<void>) | undefined;
+let stopIngress: (() => void) | undefined;
+
+async function shutdown(code: number): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  log('stopping...');
+  stopIngress?.();
+  await stopWorker?.().catch(() => undefined);
+  for (const child of children.reverse()) {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }
+  log('stopped');
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const keys = loadKeyRing(config);
+  const dataDir = resolve(root, config.DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  Runtime.install({ shutdownSignals: [] });
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  const target = temporalTarget();
+  if (!process.env.TEMPORAL_ADDRESS && !process.env.TEMPORAL_PROFILE) {
+    const [ip, port] = target.connectionOptions.address!.split(':');
+    log(`Temporal dev server on ${ip}:${port} (Web UI http://${ip}:8233), data in ${join(config.DATA_DIR, 'temporal.sqlite')}`);
+    startChild('temporal dev server', temporalCliPath(), [
+      'server', 'start-dev', '--ip', ip, '--port', port, '--ui-port', '8233',
+      '--db-filename', join(dataDir, 'temporal.sqlite'),
+      '--search-attribute', `${ONBOARDING_STEP_SEARCH_ATTRIBUTE}=Keyword`,
+      '--log-level', 'error',
+    ]);
+  }
+
+  const simulated = config.IDENTITY_BASE_URL.startsWith('http://127.0.0.1:8089');
+  const simBaseUrl = 'http://127.0.0.1:8089';
+  if (simulated) {
+    log(`simulators on ${simBaseUrl} (state in ${join(config.DATA_DIR, 'simulators.json')})`);
+    startChild('simulators', process.execPath, ['--import', 'tsx', join(root, 'simulators', 'main.ts')], {
+      SIM_PORT: '8089',
+      SIM_HOST: '127.0.0.1',
+      SIM_STATE_FILE: join(dataDir, 'simulators.json'),
+    });
+    await retry('simulators', async () => {
+      const res = await fetch(`${simBaseUrl}/_sim/config`);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    }, 30_000);
+  }
+
+  const client: Client = await retry('Temporal', () => connectClient(target), 60_000);
+  const connection = await connectWorker(target);
+  const worker = await createWorker({ connection, namespace: target.namespace, client, config, keys });
+  const running = worker.run();
+  stopWorker = async () => {
+    worker.shutdown();
+    await running;
+  };
+  log(`worker polling task queue dynamics-onboarding`);
+
+  const ingress = await startIngress({ config, keys, client, cyclr: createCyclrClient(config) });
+  stopIngress = () => {
+    ingress.close();
+    ingress.closeAllConnections();
+  };
+  log(`ingress (consent and sign-in callbacks) on ${config.PUBLIC_BASE_URL}`);
+
+  if (simulated && process.env.DEMO !== 'off') {
+    log('onboarding one sample customer, playing its admin and user...');
+    const result = await runSampleOnboarding(client, simBaseUrl, log);
+    log(`sample onboarding ${result.outcome}: account connector ${result.accountConnectorId}, app ${result.appId}`);
+    for (const t of result.timeline) console.log(`  ${t.at}  ${t.step.padEnd(24)} ${t.event}${t.detail ? `: ${t.detail}` : ''}`);
+  }
+  log('serving. Ops CLI: npm run client -- --help   Web UI: http://127.0.0.1:8233   Ctrl-C stops everything.');
+}
+
+main().catch((err) => {
+  console.error(`[start] ${err instanceof Error ? err.message : String(err)}`);
+  void shutdown(1);
+});

@@ -1,0 +1,45 @@
+// Signed `state` for the links handed to customers: binds a consent or sign-in link to one
+// onboarding (and one sign-in attempt) so a forged or tampered callback is refused.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export type LinkPurpose = 'consent' | 'sign-in';
+
+export interface LinkState {
+  purpose: LinkPurpose;
+  workflowId: string;
+  attempt: number;
+  /** Expiry, epoch seconds. */
+  exp: number;
+}
+
+export function signLinkState(key: Buffer, state: LinkState): string {
+  const body = Buffer.from(JSON.stringify([state.purpose, state.workflowId, state.attempt, state.exp])).toString('base64url');
+  return `${body}.${createHmac('sha256', key).update(body).digest('base64url')}`;
+}
+
+export function verifyLinkState(
+  key: Buffer,
+  token: string | undefined,
+  purpose: LinkPurpose,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): { ok: true; state: LinkState } | { ok: false; reason: string } {
+  if (!token || typeof token !== 'string') return { ok: false, reason: 'the link has no state parameter' };
+  const [body, mac, extra] = token.split('.');
+  if (!body || !mac || extra !== undefined) return { ok: false, reason: 'the state parameter is malformed' };
+  const expected = createHmac('sha256', key).update(body).digest();
+  const given = Buffer.from(mac, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return { ok: false, reason: 'the state parameter has a bad signature (forged or altered link)' };
+  }
+  let parts: unknown;
+  try {
+    parts = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'the state parameter is malformed' };
+  }
+  if (!Array.isArray(parts) || parts.length !== 4) return { ok: false, reason: 'the state parameter is malformed' };
+  const [p, workflowId, attempt, exp] = parts as [string, string, number, number];
+  if (p !== purpose) return { ok: false, reason: `this is not a ${purpose} link` };
+  if (exp < nowSeconds) return { ok: false, reason: 'the link has expired; ask ops for the current link' };
+  return { ok: true, state: { purpose, workflowId, attempt, exp } };
+}

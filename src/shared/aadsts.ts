@@ -1,0 +1,213 @@
+// The one catalog of Microsoft identity platform (AADSTS) errors this flow meets: what each means
+// here, who must act, and what they must do. Status, notifications and failures all read it.
+// Source: shared/docs/external-apis.md section 1.7 and Microsoft's error-code reference.
+
+export type ErrorClass = 'transient' | 'needs-person' | 'configuration';
+
+export interface RemediationContext {
+  customerTenant?: string;
+  resourceUrl?: string;
+  appId?: string;
+  consentUrl?: string | null;
+  signInUrl?: string | null;
+}
+
+interface CatalogEntry {
+  name: string;
+  class: ErrorClass;
+  meaning: string;
+  remediation: (ctx: RemediationContext) => string;
+}
+
+const consentLink = (ctx: RemediationContext) =>
+  ctx.consentUrl ? ` Admin consent link: ${ctx.consentUrl}` : '';
+const signInLink = (ctx: RemediationContext) => (ctx.signInUrl ? ` Sign-in link: ${ctx.signInUrl}` : '');
+
+const CATALOG: Record<number, CatalogEntry> = {
+  65001: {
+    name: 'DelegationDoesNotExist',
+    class: 'needs-person',
+    meaning: "The customer's tenant has not consented to the partner app.",
+    remediation: (ctx) =>
+      `A Global Administrator (or Privileged Role / Cloud Application Administrator) of the customer's tenant ${ctx.customerTenant ?? ''} must grant admin consent: open the admin consent link and accept, or in the Azure portal go to Entra ID > App registrations (or Enterprise applications) > the app${ctx.appId ? ` ${ctx.appId}` : ''} > API permissions > "Grant admin consent for ...". Then ops signal consentGranted.${consentLink(ctx)}`,
+  },
+  500011: {
+    name: 'InvalidResourceServicePrincipalNotFound',
+    class: 'configuration',
+    meaning: "The Resource URL is not a Dynamics org of the customer's tenant.",
+    remediation: (ctx) =>
+      `The Resource URL${ctx.resourceUrl ? ` ${ctx.resourceUrl}` : ''} is not a Dynamics org in tenant ${ctx.customerTenant ?? ''}. Ask the customer to open their Dynamics 365 in a browser and copy the org URL from the address bar (like https://mycompany.crm4.dynamics.com), then send it with resourceCorrected (CLI: fix-resource).`,
+  },
+  700016: {
+    name: 'UnauthorizedClient_DoesNotMatchRequest',
+    class: 'configuration',
+    meaning: 'The app was not found in the directory: wrong client id or tenant, or a brand-new app not yet replicated.',
+    remediation: (ctx) =>
+      `Check that the Cyclr ClientId property is the app's Application (client) ID${ctx.appId ? ` ${ctx.appId}` : ''}. If the app was created minutes ago this is replication delay: retry the sign-in in a few minutes.${signInLink(ctx)}`,
+  },
+  7000215: {
+    name: 'InvalidClientSecret',
+    class: 'configuration',
+    meaning: 'The client secret Cyclr sent is not a valid secret of the app.',
+    remediation: () =>
+      "Put the secret's Value (not its ID) into the Cyclr ClientSecret property; if it was lost, create a new secret (addPassword) and set it.",
+  },
+  7000222: {
+    name: 'InvalidClientSecretExpiredKeysProvided',
+    class: 'configuration',
+    meaning: "The app's client secret has expired.",
+    remediation: () => 'Create a new client secret for the app (addPassword) and set it as the Cyclr ClientSecret property.',
+  },
+  50011: {
+    name: 'InvalidReplyTo',
+    class: 'configuration',
+    meaning: "The redirect URI is not registered on the app.",
+    remediation: () =>
+      "Add Cyclr's callback URL https://{CyclrServiceDomain}/connector/callback to the app's web redirect URIs (the app registration step does this; re-run it).",
+  },
+  90002: {
+    name: 'InvalidTenantName',
+    class: 'configuration',
+    meaning: 'The tenant was not found.',
+    remediation: (ctx) =>
+      `Check the customer tenant${ctx.customerTenant ? ` "${ctx.customerTenant}"` : ''}: use its tenant id (GUID) or a verified domain; start a new onboarding with the right value.`,
+  },
+  50076: {
+    name: 'UserStrongAuthClientAuthNRequired',
+    class: 'needs-person',
+    meaning: "The customer's policy requires multi-factor authentication.",
+    remediation: (ctx) => `The customer's user must sign in again and complete MFA.${signInLink(ctx)}`,
+  },
+  50020: {
+    name: 'UserUnauthorized',
+    class: 'needs-person',
+    meaning: "The person who signed in is not a user of the customer's tenant.",
+    remediation: (ctx) =>
+      `Sign in with an account of the customer's tenant ${ctx.customerTenant ?? ''} (not a personal or partner account), or have the customer's admin add the user as a guest.${signInLink(ctx)}`,
+  },
+  65004: {
+    name: 'UserDeclinedConsent',
+    class: 'needs-person',
+    meaning: 'The admin declined to consent to the app.',
+    remediation: (ctx) =>
+      `The customer's admin declined consent. Confirm with the customer that they want the integration, then have an admin open the consent link again and accept.${consentLink(ctx)}`,
+  },
+  90094: {
+    name: 'AdminConsentRequired',
+    class: 'needs-person',
+    meaning: 'Only an administrator can grant this consent.',
+    remediation: (ctx) =>
+      `The person who opened the consent link is not an administrator. A Global Administrator of tenant ${ctx.customerTenant ?? ''} must open it.${consentLink(ctx)}`,
+  },
+  70011: {
+    name: 'InvalidScope',
+    class: 'configuration',
+    meaning: 'The requested scope is not valid.',
+    remediation: () => 'Fix the scope string in the request (a bug in the product or its configuration).',
+  },
+  700082: {
+    name: 'ExpiredOrRevokedGrantInactiveToken',
+    class: 'needs-person',
+    meaning: 'The refresh token expired from inactivity.',
+    remediation: (ctx) => `The customer's user must sign in again.${signInLink(ctx)}`,
+  },
+  50173: {
+    name: 'FreshTokenNeeded',
+    class: 'needs-person',
+    meaning: 'The grant was revoked (password change or admin revoke).',
+    remediation: (ctx) => `The customer's user must sign in again.${signInLink(ctx)}`,
+  },
+  54005: {
+    name: 'OAuth2 code already redeemed',
+    class: 'needs-person',
+    meaning: 'The authorization code was used twice.',
+    remediation: (ctx) => `Start the sign-in again to get a new code.${signInLink(ctx)}`,
+  },
+  70008: {
+    name: 'ExpiredOrRevokedGrant',
+    class: 'needs-person',
+    meaning: 'The authorization code expired before it was redeemed.',
+    remediation: (ctx) => `Start the sign-in again.${signInLink(ctx)}`,
+  },
+  90014: {
+    name: 'MissingRequiredField',
+    class: 'configuration',
+    meaning: 'A required field is missing from the request.',
+    remediation: () => 'A bug in the request: report it with the error text.',
+  },
+  900144: {
+    name: 'MissingRequiredParameter',
+    class: 'configuration',
+    meaning: 'The request body lacks a required parameter (often a wrong Content-Type).',
+    remediation: () => 'A bug in the request: report it with the error text.',
+  },
+  650052: {
+    name: 'ServiceNotSubscribed',
+    class: 'configuration',
+    meaning: "The customer's organisation has not subscribed to or enabled Dynamics 365.",
+    remediation: (ctx) => `The customer must have Dynamics 365 in tenant ${ctx.customerTenant ?? ''}; check the tenant and org URL.`,
+  },
+  650057: {
+    name: 'InvalidResource',
+    class: 'configuration',
+    meaning: "The requested resource is not in the app's required permissions.",
+    remediation: () => 'Re-run the app registration step so the app requests Dynamics CRM user_impersonation.',
+  },
+  53003: {
+    name: 'BlockedByConditionalAccess',
+    class: 'needs-person',
+    meaning: "The customer's Conditional Access policy blocked the sign-in.",
+    remediation: () => "The customer's admin must allow the app or the user under their Conditional Access policies.",
+  },
+};
+
+/** Transient codes per Microsoft's reference: retry with backoff. */
+const TRANSIENT_CODES = new Set([50033, 90006, 90024, 90033, 90090, 50087, 90055, 50196]);
+
+export interface ClassifiedError {
+  code: number | null;
+  name: string;
+  class: ErrorClass;
+  meaning: string;
+  remediation: string;
+  /** The error text as Microsoft sent it (first line only: the trailer carries trace ids). */
+  verbatim: string;
+}
+
+/** Extracts the first AADSTS code from an error_description, e.g. "AADSTS65001: The user ...". */
+export function aadstsCodeOf(text: string | undefined | null): number | null {
+  const match = /AADSTS(\d{4,7})/.exec(text ?? '');
+  return match ? Number(match[1]) : null;
+}
+
+export function classifyAadsts(
+  errorDescription: string | undefined | null,
+  ctx: RemediationContext = {},
+  oauthError?: string | null,
+): ClassifiedError {
+  const verbatim = (errorDescription ?? oauthError ?? 'unknown error').split(/\r?\n/)[0].slice(0, 500);
+  const code = aadstsCodeOf(errorDescription);
+  const entry = code === null ? undefined : CATALOG[code];
+  if (entry) {
+    return { code, name: entry.name, class: entry.class, meaning: entry.meaning, remediation: entry.remediation(ctx), verbatim };
+  }
+  if ((code !== null && TRANSIENT_CODES.has(code)) || oauthError === 'temporarily_unavailable' || oauthError === 'server_error') {
+    return {
+      code,
+      name: 'Transient',
+      class: 'transient',
+      meaning: 'A transient error in the Microsoft identity platform.',
+      remediation: 'Nothing to do: the onboarding retries with backoff.',
+      verbatim,
+    };
+  }
+  // Unknown: never retried blindly; a person reads Microsoft's own text.
+  return {
+    code,
+    name: 'Unknown',
+    class: 'needs-person',
+    meaning: 'An error this product does not know.',
+    remediation: `Read Microsoft's message${code ? ` (https://login.microsoftonline.com/error?code=${code})` : ''} and act on it; then retry the sign-in.${signInLink(ctx)}`,
+    verbatim,
+  };
+}

@@ -1,0 +1,29 @@
+// Builds the worker: both workflows, all activities, on the dynamics-onboarding task queue.
+import type { Client } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from './activities';
+import type { Config } from './config';
+import type { KeyRing } from './secrets/keys';
+import { TASK_QUEUE } from './shared/names';
+
+export interface WorkerDeps {
+  connection: NativeConnection;
+  namespace: string;
+  client: Client;
+  config: Config;
+  keys: KeyRing;
+  /** A prebuilt bundle (production, tests); otherwise bundled from src/workflows at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  options?: Partial<WorkerOptions>;
+}
+
+export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: TASK_QUEUE,
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    activities: createActivities({ config: deps.config, keys: deps.keys, client: deps.client }),
+    ...deps.options,
+  });
+}

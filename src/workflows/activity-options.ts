@@ -1,0 +1,22 @@
+// Retry policies for the activities: transient failures (5xx, 429 with Retry-After honoured via
+// nextRetryDelay, timeouts, Entra replication delay) retry with backoff; the failure types that
+// mean a bug or bad configuration never do.
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { NON_RETRYABLE_FAILURES } from '../shared/failures';
+
+export const activities = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 12,
+    nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
+  },
+});
+
+export const localActivities = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 3 },
+});

@@ -1,0 +1,2 @@
+export { dynamicsOnboarding } from './onboarding';
+export { dynamicsAppRegistration } from './app-registration';

@@ -1,0 +1,320 @@
+// One customer's onboarding to the Dynamics CRM Online connector, as one durable workflow:
+// register the app, wait for consent, set the Resource, exchange the token, verify. Pauses for a
+// person exactly where one is needed, with the remediation in the status.
+import {
+  ApplicationFailure,
+  condition,
+  isCancellation,
+  setHandler,
+  sleep,
+  workflowInfo,
+  ActivityFailure,
+} from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import { classifyAadsts, type RemediationContext } from '../shared/aadsts';
+import type { AppCredentials, AppCredentialsDelivery } from '../shared/app-credentials';
+import { FailureTypes } from '../shared/failures';
+import {
+  appCredentialsDeliveredSignal,
+  consentFailedSignal,
+  consentGrantedSignal,
+  resourceCorrectedSignal,
+  signInCompletedSignal,
+  statusQuery,
+} from '../shared/messages';
+import type { OnboardingResult } from '../shared/status';
+import type { WaitingFor } from '../shared/steps';
+import {
+  consentGrantedSchema,
+  describeIssues,
+  onboardingInputSchema,
+  resourceCorrectedSchema,
+  signInCompletedSchema,
+  type OnboardingInput,
+  type SignInCompleted,
+} from '../shared/validation';
+import { activities, localActivities } from './activity-options';
+import { OnboardingState } from './onboarding-state';
+import { durationMs } from './durations';
+
+const DEFAULT_DEADLINES = { consent: '30 days', signIn: '7 days', resourceFix: '30 days' };
+/** Entra may answer 65001 for a while after consent was granted (propagation). */
+const CONSENT_PROPAGATION_WINDOW_MS = 15 * 60_000;
+const CONSENT_PROPAGATION_RETRIES = 4;
+const SIGN_IN_POLL_FIRST_MS = 30_000;
+const SIGN_IN_POLL_MAX_MS = 60 * 60_000;
+
+class Expired extends Error {
+  constructor(readonly waitingFor: WaitingFor) {
+    super(`expired while waiting for ${waitingFor}`);
+  }
+}
+
+export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<OnboardingResult> {
+  const parsed = onboardingInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`Invalid onboarding input: ${describeIssues(parsed.error)}`, FailureTypes.invalidInput);
+  }
+  const input = parsed.data;
+  const workflowId = workflowInfo().workflowId;
+  const deadlines = { ...DEFAULT_DEADLINES, ...input.deadlines };
+  const state = new OnboardingState(input);
+  const status = state.status;
+
+  let delivery: AppCredentialsDelivery | undefined;
+  let credentials: AppCredentials | undefined;
+  let servicePrincipalId: string | null = null;
+  let consentSignalled = false;
+  let consentGrantedAt: number | null = input.consentAlreadyGranted ? Date.now() : null;
+  let resourceChanged = false;
+  let signInOutcome: SignInCompleted | undefined;
+
+  setHandler(statusQuery, () => state.snapshot());
+  setHandler(appCredentialsDeliveredSignal, (d) => {
+    delivery = d;
+  });
+  setHandler(consentGrantedSignal, (raw) => {
+    const signal = consentGrantedSchema.safeParse(raw);
+    if (!signal.success) return state.note('rejected consentGranted signal', describeIssues(signal.error));
+    consentSignalled = true;
+    consentGrantedAt = Date.now();
+    state.note('consent granted', `by ${signal.data.by}${signal.data.note ? `: ${signal.data.note}` : ''}`);
+  });
+  setHandler(consentFailedSignal, (raw) => {
+    if (typeof raw?.error !== 'string') return state.note('rejected consentFailed signal', 'error: required');
+    state.recordError(classifyAadsts(typeof raw.errorDescription === 'string' ? raw.errorDescription : undefined, remediationContext(), raw.error));
+  });
+  setHandler(resourceCorrectedSignal, (raw) => {
+    const signal = resourceCorrectedSchema.safeParse(raw);
+    if (!signal.success) return state.note('rejected resourceCorrected signal', describeIssues(signal.error));
+    state.note('resource corrected', `${status.resourceUrl} -> ${signal.data.resourceUrl} by ${signal.data.by}`);
+    status.resourceUrl = signal.data.resourceUrl;
+    resourceChanged = true;
+  });
+  setHandler(signInCompletedSignal, (raw) => {
+    const signal = signInCompletedSchema.safeParse(raw);
+    if (!signal.success) return state.note('rejected signInCompleted signal', describeIssues(signal.error));
+    const { attempt } = signal.data;
+    if (status.waitingFor !== 'sign-in' || (attempt !== undefined && attempt !== status.signInAttempt)) {
+      return state.note('ignored signInCompleted', `for attempt ${attempt ?? '?'}; current attempt ${status.signInAttempt}`);
+    }
+    signInOutcome = signal.data;
+    state.note(signal.data.ok ? 'sign-in completed' : 'sign-in failed', signal.data.by ? `reported by ${signal.data.by}` : undefined);
+  });
+
+  const remediationContext = (): RemediationContext => ({
+    customerTenant: input.customerTenant,
+    resourceUrl: status.resourceUrl,
+    appId: status.appId ?? undefined,
+    consentUrl: status.consentUrl,
+    signInUrl: status.signInUrl,
+  });
+
+  const deadlineFrom = (duration: Duration) => new Date(Date.now() + durationMs(duration));
+
+  /** Waits for `done`, or ends the onboarding as expired when the deadline passes. */
+  async function humanWait(what: WaitingFor, reason: string, deadline: Date, done: () => boolean): Promise<void> {
+    state.waitFor(what, reason, deadline);
+    if (!(await condition(done, Math.max(deadline.getTime() - Date.now(), 1)))) throw new Expired(what);
+    state.stopWaiting();
+  }
+
+  // Step 1: the shared app registration, from its owner workflow.
+  async function registerApp(): Promise<void> {
+    state.enter('registering-app');
+    for (let request = 1; !delivery; request++) {
+      await activities.requestAppCredentials(workflowId);
+      state.waitFor('app-registration', 'The app registration owner is preparing the shared app and its secret.', null);
+      if (!(await condition(() => delivery !== undefined, '15 minutes')) && request >= 4) {
+        throw ApplicationFailure.nonRetryable(
+          'The app registration owner did not answer in an hour: check that a worker runs and the dynamicsAppRegistration workflow is healthy',
+          FailureTypes.appRegistrationFailed,
+        );
+      }
+    }
+    state.stopWaiting();
+    if (!delivery.ok) {
+      throw ApplicationFailure.nonRetryable(`App registration failed: ${delivery.message}`, FailureTypes.appRegistrationFailed);
+    }
+    credentials = delivery.credentials;
+    servicePrincipalId = credentials.servicePrincipalId;
+    status.appId = credentials.appId;
+    state.note('app ready', `appId ${credentials.appId}`);
+  }
+
+  // Step 2: the customer's admin consents; ops or our consent callback signal it.
+  async function waitForConsent(reason: string): Promise<void> {
+    state.enter('waiting-for-consent');
+    const deadline = deadlineFrom(deadlines.consent);
+    status.consentUrl = await localActivities.consentLink({
+      workflowId,
+      customerTenant: input.customerTenant,
+      appId: credentials!.appId,
+      expiresAt: deadline.toISOString(),
+    });
+    consentSignalled = false;
+    await humanWait('consent', reason, deadline, () => consentSignalled);
+  }
+
+  // Step 3: the account connector and its properties.
+  async function setResource(): Promise<void> {
+    state.enter('setting-resource', status.resourceUrl);
+    resourceChanged = false;
+    const connector = await activities.ensureAccountConnector(input.cyclrAccountId);
+    status.accountConnectorId = connector.accountConnectorId;
+    if (connector.installed) state.note('connector installed', `account connector ${connector.accountConnectorId}`);
+    const { written } = await activities.setConnectorProperties({
+      accountId: input.cyclrAccountId,
+      accountConnectorId: connector.accountConnectorId,
+      resourceUrl: status.resourceUrl,
+      clientId: credentials!.appId,
+      clientSecret: credentials!.secret,
+    });
+    state.note('properties set', written.length ? `wrote ${written.join(', ')}` : 'already up to date');
+  }
+
+  // Step 4: the customer's user signs in through Cyclr; the outcome comes back to our callback
+  // (signInCompleted), and Cyclr's Authenticated flag is polled in case it never does.
+  async function exchangeToken(): Promise<SignInCompleted | 'resource-changed'> {
+    state.enter('exchanging-token');
+    status.signInAttempt += 1;
+    signInOutcome = undefined;
+    const deadline = deadlineFrom(deadlines.signIn);
+    status.signInUrl = await localActivities.signInLink({ workflowId, attempt: status.signInAttempt, expiresAt: deadline.toISOString() });
+    state.waitFor(
+      'sign-in',
+      `A user of the customer's tenant ${input.customerTenant} with access to ${status.resourceUrl} must open the sign-in link and sign in (attempt ${status.signInAttempt}).`,
+      deadline,
+    );
+    let poll = SIGN_IN_POLL_FIRST_MS;
+    for (;;) {
+      const remaining = deadline.getTime() - Date.now();
+      if (remaining <= 0) throw new Expired('sign-in');
+      if (await condition(() => signInOutcome !== undefined || resourceChanged, Math.min(poll, remaining))) break;
+      const connector = await activities.readAccountConnector({ accountId: input.cyclrAccountId, accountConnectorId: status.accountConnectorId! });
+      if (connector.authenticated) {
+        state.note('sign-in completed', 'Cyclr reports the connector authenticated');
+        signInOutcome = { ok: true, by: 'poll' };
+        break;
+      }
+      poll = Math.min(poll * 2, SIGN_IN_POLL_MAX_MS);
+    }
+    state.stopWaiting();
+    return resourceChanged ? 'resource-changed' : signInOutcome!;
+  }
+
+  // The AADSTS500011 branch: ops send the right org URL.
+  async function waitForResourceFix(reason: string): Promise<void> {
+    state.enter('waiting-for-resource-fix');
+    await humanWait('resource-fix', reason, deadlineFrom(deadlines.resourceFix), () => resourceChanged);
+  }
+
+  // Step 5.
+  async function verify(): Promise<OnboardingResult['verified']> {
+    state.enter('verifying');
+    for (let read = 1; ; read++) {
+      const connector = await activities.readAccountConnector({ accountId: input.cyclrAccountId, accountConnectorId: status.accountConnectorId! });
+      const resourceOk = connector.resource === status.resourceUrl;
+      const clientOk = connector.clientId === credentials!.appId;
+      if (connector.authenticated && resourceOk && clientOk) {
+        return { authenticated: true, resource: connector.resource!, clientId: connector.clientId };
+      }
+      if (read >= 3) {
+        const problems = [
+          connector.authenticated ? null : 'Cyclr reports the account connector as not authenticated',
+          resourceOk ? null : `Resource is ${connector.resource ?? 'missing'}, expected ${status.resourceUrl}`,
+          clientOk ? null : `ClientId is ${connector.clientId ?? 'missing'}, expected ${credentials!.appId}`,
+        ].filter(Boolean);
+        return Promise.reject(new VerificationMismatch(problems.join('; ')));
+      }
+      await sleep('5 seconds');
+    }
+  }
+
+  const result = (outcome: OnboardingResult['outcome'], verified: OnboardingResult['verified'], expiredWhile: WaitingFor | null): OnboardingResult => ({
+    outcome,
+    cyclrAccountId: input.cyclrAccountId,
+    customerTenant: input.customerTenant,
+    resourceUrl: status.resourceUrl,
+    appId: status.appId,
+    servicePrincipalId,
+    accountConnectorId: status.accountConnectorId,
+    verified,
+    expiredWhile,
+    timeline: state.snapshot().timeline,
+  });
+
+  try {
+    await registerApp();
+    if (input.consentAlreadyGranted) state.note('consent assumed', 'the input says the tenant already consented');
+    else await waitForConsent(`An administrator of the customer's tenant ${input.customerTenant} must grant admin consent to the app (open the consent link); ops then signal consentGranted, or the consent callback does.`);
+
+    let propagationRetries = 0;
+    let needResource = true;
+    for (;;) {
+      if (needResource) await setResource();
+      needResource = false;
+      const outcome = await exchangeToken();
+      if (outcome === 'resource-changed') {
+        needResource = true;
+        continue;
+      }
+      if (outcome.ok) {
+        try {
+          const verified = await verify();
+          state.enter('verified', `account connector ${status.accountConnectorId} authenticated for ${status.resourceUrl}`);
+          status.lastError = null;
+          return result('verified', verified, null);
+        } catch (err) {
+          if (!(err instanceof VerificationMismatch)) throw err;
+          state.recordError({ code: null, name: 'VerificationFailed', class: 'needs-person', meaning: err.message, remediation: `Cyclr does not show a working connection: ${err.message}. The properties are set again and the user signs in again.`, verbatim: err.message });
+          needResource = true;
+          continue;
+        }
+      }
+      const error = classifyAadsts(outcome.errorDescription, remediationContext(), outcome.error);
+      if (error.code === 65001) {
+        const sinceConsent = consentGrantedAt === null ? Infinity : Date.now() - consentGrantedAt;
+        if (sinceConsent < CONSENT_PROPAGATION_WINDOW_MS && propagationRetries < CONSENT_PROPAGATION_RETRIES) {
+          propagationRetries++;
+          state.recordError({ ...error, class: 'transient', remediation: `Consent was granted ${Math.round(sinceConsent / 1000)} s ago and may still be propagating in Entra; the sign-in is offered again shortly (retry ${propagationRetries} of ${CONSENT_PROPAGATION_RETRIES}).` });
+          await sleep(15_000 * 2 ** (propagationRetries - 1));
+          continue;
+        }
+        state.recordError(error);
+        propagationRetries = 0;
+        await waitForConsent(`AADSTS65001: the customer's tenant has not consented. ${error.remediation}`);
+        continue;
+      }
+      if (error.code === 500011) {
+        state.recordError(error);
+        await waitForResourceFix(`AADSTS500011: ${error.remediation}`);
+        needResource = true;
+        continue;
+      }
+      state.recordError(error);
+      if (error.class === 'configuration') {
+        throw ApplicationFailure.nonRetryable(`${error.verbatim} (${error.name}). Fix: ${error.remediation}`, 'OnboardingConfigurationError', { aadsts: error.code });
+      }
+      if (error.class === 'transient') await sleep('30 seconds');
+      // needs-person and transient: a new sign-in attempt with a new link.
+    }
+  } catch (err) {
+    if (err instanceof Expired) {
+      state.enter('expired', `no ${err.waitingFor} before the deadline`);
+      return result('expired', null, err.waitingFor);
+    }
+    if (isCancellation(err)) {
+      const during = status.step;
+      state.enter('cancelled', `cancelled while ${during}`);
+      throw err;
+    }
+    const failure = err instanceof ActivityFailure && err.cause ? err.cause : err;
+    const message = failure instanceof Error ? failure.message : String(failure);
+    state.recordError({ code: null, name: failure instanceof ApplicationFailure ? (failure.type ?? 'Error') : 'Error', class: 'configuration', meaning: message, remediation: message, verbatim: message });
+    state.enter('failed', message);
+    throw err;
+  }
+}
+
+class VerificationMismatch extends Error {}

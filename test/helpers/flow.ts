@@ -1,0 +1,31 @@
+// Steps the tests share: start an onboarding, wait for a pause, play the admin or the user.
+import assert from 'node:assert/strict';
+import type { WorkflowHandle } from '@temporalio/client';
+import { followLink } from '../../src/demo/person';
+import { waitUntil } from '../../src/demo/sample-onboarding';
+import { ONBOARDING_WORKFLOW_TYPE, onboardingWorkflowId, TASK_QUEUE } from '../../src/shared/names';
+import type { OnboardingInput } from '../../src/shared/validation';
+import type { Harness } from './harness';
+import type { Customer } from './sim-control';
+
+export async function startOnboarding(h: Harness, customer: Customer, extra: Partial<OnboardingInput> = {}): Promise<WorkflowHandle> {
+  return h.env.client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
+    workflowId: onboardingWorkflowId(customer.accountId),
+    taskQueue: TASK_QUEUE,
+    args: [{ cyclrAccountId: customer.accountId, customerTenant: customer.tenantId, resourceUrl: customer.org, ...extra }],
+  });
+}
+
+/** The customer's admin opens the consent link and accepts (or declines). */
+export async function adminConsents(h: Harness, customer: Customer, decision: 'accept' | 'decline' = 'accept', username = customer.admin) {
+  const status = await waitUntil(h.env.client, onboardingWorkflowId(customer.accountId), 'consent');
+  assert.ok(status.consentUrl, 'a consent link is published while waiting for consent');
+  return followLink(status.consentUrl, { username, decision });
+}
+
+/** The customer's user opens the sign-in link and signs in. */
+export async function userSignsIn(h: Harness, customer: Customer, username = customer.user) {
+  const status = await waitUntil(h.env.client, onboardingWorkflowId(customer.accountId), 'sign-in');
+  assert.ok(status.signInUrl, 'a sign-in link is published while waiting for sign-in');
+  return followLink(status.signInUrl, { username });
+}

@@ -1,0 +1,119 @@
+// A real Temporal server (dev server or time-skipping test server), the simulators on an
+// ephemeral port, the HTTP ingress and a worker: the whole product, per test file.
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { createCyclrClient } from '../../src/activities';
+import { loadConfig, type Config } from '../../src/config';
+import { temporalCliPath, temporalTestServerPath } from '../../src/embedded/binaries';
+import { startIngress } from '../../src/ingress/server';
+import { loadKeyRing, type KeyRing } from '../../src/secrets/keys';
+import { createWorker } from '../../src/worker-setup';
+import { onboardingStepKey } from '../../src/workflows/onboarding-state';
+import { startSimulators } from '../../simulators/server';
+import { SimControl } from './sim-control';
+
+export async function freePort(): Promise<number> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+let bundle: Promise<WorkerOptions['workflowBundle']> | undefined;
+export function workflowBundle(): Promise<WorkerOptions['workflowBundle']> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }).then((b) => ({ code: b.code }));
+  return bundle;
+}
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never;
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  config: Config;
+  keys: KeyRing;
+  sim: SimControl;
+  simUrl: string;
+  ingressUrl: string;
+  worker: Worker;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+export async function startHarness(kind: 'dev-server' | 'time-skipping' = 'dev-server', configOverrides: Partial<Record<keyof Config, string>> = {}): Promise<Harness> {
+  const env =
+    kind === 'dev-server'
+      ? await TestWorkflowEnvironment.createLocal({
+          server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: [onboardingStepKey] },
+        })
+      : await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+  const simulators = await startSimulators({ port: 0 });
+  const ingressPort = await freePort();
+  const config = loadConfig(
+    {},
+    {
+      IDENTITY_BASE_URL: `${simulators.url}/login`,
+      GRAPH_BASE_URL: `${simulators.url}/graph`,
+      CYCLR_API_BASE_URL: `${simulators.url}/cyclr-api`,
+      CYCLR_SERVICE_BASE_URL: `${simulators.url}/cyclr-app`,
+      INGRESS_PORT: String(ingressPort),
+      PUBLIC_BASE_URL: `http://127.0.0.1:${ingressPort}`,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'onboarding-test-')),
+      SECRET_SEALING_KEYS: `t1:${randomBytes(32).toString('base64')}`,
+      STATE_SIGNING_KEY: randomBytes(32).toString('hex'),
+      HTTP_TIMEOUT_MS: '5000',
+      ...configOverrides,
+    },
+  );
+  const keys = loadKeyRing(config);
+  const ingress = await startIngress({ config, keys, client: env.client, cyclr: createCyclrClient(config) });
+  const code = await workflowBundle();
+
+  let worker!: Worker;
+  let running: Promise<void> | undefined;
+  const harness: Harness = {
+    env,
+    config,
+    keys,
+    sim: new SimControl(simulators.url),
+    simUrl: simulators.url,
+    ingressUrl: config.PUBLIC_BASE_URL,
+    get worker() {
+      return worker;
+    },
+    async startWorker() {
+      worker = await createWorker({
+        connection: env.nativeConnection,
+        namespace: env.namespace ?? 'default',
+        client: env.client,
+        config,
+        keys,
+        workflowBundle: code,
+      });
+      running = worker.run();
+    },
+    async stopWorker() {
+      if (!running) return;
+      worker.shutdown();
+      await running;
+      running = undefined;
+    },
+    async close() {
+      await harness.stopWorker();
+      await new Promise((resolve) => ingress.close(resolve));
+      ingress.closeAllConnections();
+      await simulators.close();
+      await env.teardown();
+    },
+  };
+  await harness.startWorker();
+  return harness;
+}
