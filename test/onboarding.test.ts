@@ -1,8 +1,11 @@
 // The five steps end to end on a real Temporal dev server, with the simulators on real HTTP.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { onboardingWorkflowId } from '../src/shared/names';
-import { statusQuery } from '../src/shared/messages';
+import { WorkflowFailedError } from '@temporalio/client';
+import { isCancellation } from '@temporalio/workflow';
+import { waitUntil } from '../src/demo/sample-onboarding';
+import { ONBOARDING_WORKFLOW_TYPE, onboardingWorkflowId, TASK_QUEUE } from '../src/shared/names';
+import { consentGrantedSignal, resourceCorrectedSignal, statusQuery } from '../src/shared/messages';
 import type { OnboardingResult } from '../src/shared/status';
 import { startHarness, type Harness } from './helpers/harness';
 import { adminConsents, startOnboarding, userSignsIn } from './helpers/flow';
@@ -48,4 +51,93 @@ test('happy path: registered, consented, Resource set, signed in, verified', asy
   const status = await handle.query(statusQuery);
   assert.equal(status.step, 'verified');
   assert.equal(status.lastError, null);
+});
+
+test('AADSTS65001 pauses for consent, resumes on consentGranted and retries with a fresh sign-in', async () => {
+  const customer = await h.sim.seedCustomer();
+  // The event claims consent exists; the tenant never granted it.
+  const handle = await startOnboarding(h, customer, { consentAlreadyGranted: true });
+
+  const first = await userSignsIn(h, customer);
+  assert.match(first.body, /AADSTS65001/, 'the user is told why the sign-in failed');
+
+  const paused = await waitUntil(h.env.client, handle.workflowId, 'consent');
+  assert.equal(paused.step, 'waiting-for-consent');
+  assert.equal(paused.lastError?.code, 65001);
+  assert.equal(paused.lastError?.class, 'needs-person');
+  assert.match(paused.lastError!.remediation, /admin consent/i);
+  assert.ok(paused.lastError!.remediation.includes(paused.consentUrl!), 'the remediation carries the consent link');
+
+  // The admin grants consent in the portal; ops report it with the signal.
+  const state = await h.sim.state();
+  const appId = state.applications[0].appId;
+  await h.sim.grantConsent(customer.tenantId, appId);
+  await handle.signal(consentGrantedSignal, { by: 'ops@partner.example', note: 'admin granted in portal' });
+
+  const second = await userSignsIn(h, customer);
+  assert.match(second.body, /Connected/);
+  const result: OnboardingResult = await handle.result();
+  assert.equal(result.outcome, 'verified');
+  const status = await handle.query(statusQuery);
+  assert.equal(status.signInAttempt, 2, 'the exchange was retried once, with a new sign-in');
+  assert.ok(status.timeline.some((t) => t.event === 'consent granted' && t.detail?.includes('ops@partner.example')));
+});
+
+test('AADSTS500011 pauses for resourceCorrected, then redoes the Resource and the exchange', async () => {
+  const customer = await h.sim.seedCustomer();
+  const wrongOrg = 'https://wrongorg.crm.dynamics.com';
+  const handle = await startOnboarding(h, customer, { resourceUrl: wrongOrg });
+  await adminConsents(h, customer);
+  const failed = await userSignsIn(h, customer);
+  assert.match(failed.body, /AADSTS500011/);
+
+  const paused = await waitUntil(h.env.client, handle.workflowId, 'resource-fix');
+  assert.equal(paused.step, 'waiting-for-resource-fix');
+  assert.equal(paused.lastError?.code, 500011);
+  assert.match(paused.lastError!.remediation, /address bar/);
+
+  // A malformed signal is refused and recorded; the workflow keeps waiting.
+  await handle.signal(resourceCorrectedSignal, { resourceUrl: 'contoso', by: 'ops' });
+  await handle.signal(resourceCorrectedSignal, { resourceUrl: customer.org, by: 'ops@partner.example' });
+
+  await userSignsIn(h, customer);
+  const result: OnboardingResult = await handle.result();
+  assert.equal(result.outcome, 'verified');
+  assert.equal(result.resourceUrl, customer.org);
+
+  const status = await handle.query(statusQuery);
+  assert.ok(status.timeline.some((t) => t.event === 'rejected resourceCorrected signal' && /resourceUrl/.test(t.detail ?? '')));
+  const state = await h.sim.state();
+  const writes = state.propertyWrites.filter((w) => w.accountConnectorId === result.accountConnectorId && w.name === 'Resource');
+  assert.equal(writes.length, 2, 'Resource written once wrong, once corrected');
+  assert.equal(state.accountConnectors.find((c) => c.Id === result.accountConnectorId)?.properties.Resource, customer.org);
+});
+
+test('cancelling stops cleanly and records what was done', async () => {
+  const customer = await h.sim.seedCustomer();
+  const handle = await startOnboarding(h, customer);
+  await waitUntil(h.env.client, handle.workflowId, 'consent');
+  await handle.cancel();
+  await assert.rejects(handle.result(), (err: Error) => err instanceof WorkflowFailedError && isCancellation(err.cause));
+  const status = await handle.query(statusQuery);
+  assert.equal(status.step, 'cancelled');
+  assert.ok(status.timeline.some((t) => t.step === 'registering-app' && t.event === 'app ready'));
+  const described = await handle.describe();
+  assert.deepEqual(described.searchAttributes.OnboardingStep, ['cancelled']);
+});
+
+test('invalid input fails fast with the field named, before any external call', async () => {
+  const before = (await h.sim.state()).counts;
+  const handle = await h.env.client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
+    workflowId: onboardingWorkflowId('bad-input'),
+    taskQueue: TASK_QUEUE,
+    args: [{ cyclrAccountId: 'bad-input', customerTenant: 'common', resourceUrl: 'http://contoso' }],
+  });
+  await assert.rejects(handle.result(), (err: Error) => {
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.match(String(err.cause?.message), /customerTenant: .*not common/);
+    assert.match(String(err.cause?.message), /resourceUrl: must use https/);
+    return true;
+  });
+  assert.deepEqual((await h.sim.state()).counts, before);
 });

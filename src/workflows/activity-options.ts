@@ -6,7 +6,9 @@ import type { Activities } from '../activities';
 import { NON_RETRYABLE_FAILURES } from '../shared/failures';
 
 export const activities = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  // Each activity makes a few HTTP calls (HTTP_TIMEOUT_MS each); a crashed worker's attempt is
+  // retried elsewhere after this.
+  startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,

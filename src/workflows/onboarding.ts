@@ -65,7 +65,8 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
   let credentials: AppCredentials | undefined;
   let servicePrincipalId: string | null = null;
   let consentSignalled = false;
-  let consentGrantedAt: number | null = input.consentAlreadyGranted ? Date.now() : null;
+  /** When a consent signal last arrived: a 65001 soon after it is Entra's propagation delay. */
+  let consentGrantedAt: number | null = null;
   let resourceChanged = false;
   let signInOutcome: SignInCompleted | undefined;
 
@@ -142,8 +143,9 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     state.note('app ready', `appId ${credentials.appId}`);
   }
 
-  // Step 2: the customer's admin consents; ops or our consent callback signal it.
-  async function waitForConsent(reason: string): Promise<void> {
+  // Step 2: the customer's admin consents; ops or our consent callback signal it. `why` runs once
+  // the consent link exists, so a recorded error's remediation can carry the link.
+  async function waitForConsent(why: () => string): Promise<void> {
     state.enter('waiting-for-consent');
     const deadline = deadlineFrom(deadlines.consent);
     status.consentUrl = await localActivities.consentLink({
@@ -153,7 +155,7 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
       expiresAt: deadline.toISOString(),
     });
     consentSignalled = false;
-    await humanWait('consent', reason, deadline, () => consentSignalled);
+    await humanWait('consent', why(), deadline, () => consentSignalled);
   }
 
   // Step 3: the account connector and its properties.
@@ -247,7 +249,7 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
   try {
     await registerApp();
     if (input.consentAlreadyGranted) state.note('consent assumed', 'the input says the tenant already consented');
-    else await waitForConsent(`An administrator of the customer's tenant ${input.customerTenant} must grant admin consent to the app (open the consent link); ops then signal consentGranted, or the consent callback does.`);
+    else await waitForConsent(() => `An administrator of the customer's tenant ${input.customerTenant} must grant admin consent to the app (open the consent link); ops then signal consentGranted, or the consent callback does.`);
 
     let propagationRetries = 0;
     let needResource = true;
@@ -281,9 +283,11 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
           await sleep(15_000 * 2 ** (propagationRetries - 1));
           continue;
         }
-        state.recordError(error);
         propagationRetries = 0;
-        await waitForConsent(`AADSTS65001: the customer's tenant has not consented. ${error.remediation}`);
+        await waitForConsent(() => {
+          const withLink = state.recordError(classifyAadsts(outcome.errorDescription, remediationContext(), outcome.error));
+          return `AADSTS65001: the customer's tenant has not consented. ${withLink.remediation}`;
+        });
         continue;
       }
       if (error.code === 500011) {
