@@ -61,7 +61,11 @@ export const CATALOG: CatalogConnector[] = [
     OAuth2Type: 'AuthorisationCode',
     AuthScheme: null,
     Parameters: [
-      param(34001, 'Resource', 'The domain of your Microsoft Dynamics CRM account url. For example, https://example.crm.dynamics.com'),
+      param(
+        34001,
+        'Resource',
+        'The domain of your Microsoft Dynamics CRM account url. For example, https://example.crm.dynamics.com',
+      ),
       param(34002, 'ClientId', 'Application (client) ID of the Entra app registration.', { optional: true }),
       param(34003, 'ClientSecret', 'Client secret value of the Entra app registration.', {
         optional: true,

@@ -72,9 +72,11 @@ export class SimContext {
   prune(): void {
     const now = this.now();
     const s = this.state;
-    for (const [k, c] of Object.entries(s.authCodes)) if (c.expiresAtMs + 24 * 3600_000 < now) delete s.authCodes[k];
+    for (const [k, c] of Object.entries(s.authCodes))
+      if (c.expiresAtMs + 24 * 3600_000 < now) delete s.authCodes[k];
     for (const [k, t] of Object.entries(s.tokens)) if (t.expiresAtMs < now) delete s.tokens[k];
-    for (const [k, t] of Object.entries(s.cyclr.apiTokens)) if (t.expiresAtMs < now) delete s.cyclr.apiTokens[k];
+    for (const [k, t] of Object.entries(s.cyclr.apiTokens))
+      if (t.expiresAtMs < now) delete s.cyclr.apiTokens[k];
     for (const [k, t] of Object.entries(s.cyclr.signInTokens))
       if (t.expiresAtMs + 24 * 3600_000 < now) delete s.cyclr.signInTokens[k];
     for (const [k, a] of Object.entries(s.cyclr.authSessions))

@@ -24,7 +24,10 @@ const settingsSchema = z.object({
   replicationDelayMs: z.number().int().min(0).optional(),
   consentPropagationMs: z.number().int().min(0).optional(),
 });
-const clockSchema = z.object({ advanceMs: z.number().int().optional(), offsetMs: z.number().int().optional() });
+const clockSchema = z.object({
+  advanceMs: z.number().int().optional(),
+  offsetMs: z.number().int().optional(),
+});
 const connectorSettingsSchema = z.record(z.string(), z.string());
 
 function bad(res: Response, error: z.ZodError | string): void {
@@ -90,13 +93,17 @@ export function controlRouter(sim: SimContext, faults: Faults, log: RequestLog):
     for (const u of t.users) {
       const other = sim.findUser(u.username);
       if (other && other.tenant.id.toLowerCase() !== t.tenantId.toLowerCase()) {
-        return res.status(409).json({ error: `user ${u.username} already belongs to tenant ${other.tenant.id}` });
+        return res
+          .status(409)
+          .json({ error: `user ${u.username} already belongs to tenant ${other.tenant.id}` });
       }
     }
     const clash = sim.state.tenants.find(
-      (x) => x.domain.toLowerCase() === t.domain.toLowerCase() && x.id.toLowerCase() !== t.tenantId.toLowerCase(),
+      (x) =>
+        x.domain.toLowerCase() === t.domain.toLowerCase() && x.id.toLowerCase() !== t.tenantId.toLowerCase(),
     );
-    if (clash) return res.status(409).json({ error: `domain ${t.domain} already belongs to tenant ${clash.id}` });
+    if (clash)
+      return res.status(409).json({ error: `domain ${t.domain} already belongs to tenant ${clash.id}` });
     const tenant: Tenant = {
       id: t.tenantId.toLowerCase(),
       domain: t.domain,
@@ -117,8 +124,16 @@ export function controlRouter(sim: SimContext, faults: Faults, log: RequestLog):
     const p = consentSchema.safeParse(req.body);
     if (!p.success) return bad(res, p.error);
     const nowMs = sim.now();
-    const existing = sim.state.consents.find((c) => c.tenantId === tenant.id && c.appId.toLowerCase() === p.data.appId.toLowerCase());
-    const record = existing ?? { tenantId: tenant.id, appId: p.data.appId, grantedAt: '', grantedAtMs: 0, by: '' };
+    const existing = sim.state.consents.find(
+      (c) => c.tenantId === tenant.id && c.appId.toLowerCase() === p.data.appId.toLowerCase(),
+    );
+    const record = existing ?? {
+      tenantId: tenant.id,
+      appId: p.data.appId,
+      grantedAt: '',
+      grantedAtMs: 0,
+      by: '',
+    };
     record.grantedAt = new Date(nowMs).toISOString();
     record.grantedAtMs = nowMs;
     record.by = p.data.by ?? 'portal';
@@ -132,7 +147,9 @@ export function controlRouter(sim: SimContext, faults: Faults, log: RequestLog):
     if (!tenant) return res.status(404).json({ error: 'unknown tenant' });
     const before = sim.state.consents.length;
     const appId = String(req.params.appId).toLowerCase();
-    sim.state.consents = sim.state.consents.filter((c) => !(c.tenantId === tenant.id && c.appId.toLowerCase() === appId));
+    sim.state.consents = sim.state.consents.filter(
+      (c) => !(c.tenantId === tenant.id && c.appId.toLowerCase() === appId),
+    );
     sim.changed();
     res.status(before === sim.state.consents.length ? 404 : 204).end();
   });
@@ -143,7 +160,11 @@ export function controlRouter(sim: SimContext, faults: Faults, log: RequestLog):
     if (!p.success) return bad(res, p.error);
     let account = sim.state.cyclr.accounts.find((a) => a.id === p.data.accountId);
     if (!account) {
-      account = { id: p.data.accountId, name: p.data.name ?? p.data.accountId, createdAt: new Date(sim.now()).toISOString() };
+      account = {
+        id: p.data.accountId,
+        name: p.data.name ?? p.data.accountId,
+        createdAt: new Date(sim.now()).toISOString(),
+      };
       sim.state.cyclr.accounts.push(account);
     } else if (p.data.name) {
       account.name = p.data.name;
@@ -168,7 +189,10 @@ export function controlRouter(sim: SimContext, faults: Faults, log: RequestLog):
         Id: c.Id,
         Name: c.Name,
         settings: Object.fromEntries(
-          Object.entries(sim.state.cyclr.connectorSettings[String(c.Id)] ?? {}).map(([k, v]) => [k, k === 'ClientSecret' ? MASK : v]),
+          Object.entries(sim.state.cyclr.connectorSettings[String(c.Id)] ?? {}).map(([k, v]) => [
+            k,
+            k === 'ClientSecret' ? MASK : v,
+          ]),
         ),
       })),
     );
@@ -221,8 +245,17 @@ export function controlRouter(sim: SimContext, faults: Faults, log: RequestLog):
           endDateTime: p.endDateTime,
         })),
       })),
-      servicePrincipals: s.servicePrincipals.map((sp) => ({ id: sp.id, appId: sp.appId, createdDateTime: sp.createdDateTime })),
-      consents: s.consents.map((c) => ({ tenantId: c.tenantId, appId: c.appId, grantedAt: c.grantedAt, by: c.by })),
+      servicePrincipals: s.servicePrincipals.map((sp) => ({
+        id: sp.id,
+        appId: sp.appId,
+        createdDateTime: sp.createdDateTime,
+      })),
+      consents: s.consents.map((c) => ({
+        tenantId: c.tenantId,
+        appId: c.appId,
+        grantedAt: c.grantedAt,
+        by: c.by,
+      })),
       accounts: s.cyclr.accounts,
       accountConnectors: s.cyclr.accountConnectors.map((ac) => ({
         Id: ac.id,
@@ -230,7 +263,9 @@ export function controlRouter(sim: SimContext, faults: Faults, log: RequestLog):
         connectorId: ac.connectorId,
         Name: ac.name,
         Authenticated: ac.authenticated,
-        properties: Object.fromEntries(ac.properties.map((p) => [p.name, p.name === 'ClientSecret' && p.value !== null ? MASK : p.value])),
+        properties: Object.fromEntries(
+          ac.properties.map((p) => [p.name, p.name === 'ClientSecret' && p.value !== null ? MASK : p.value]),
+        ),
         lastAuthError: ac.lastAuthError ?? null,
         lastAuthenticatedAt: ac.lastAuthenticatedAt ?? null,
       })),

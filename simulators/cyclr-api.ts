@@ -62,7 +62,8 @@ export function cyclrApiRouter(sim: SimContext): Router {
   // ---------------------------------------------------------------- OAuth token
   r.post('/oauth/token', express.urlencoded({ extended: false }), (req, res) => {
     const p = req.is('application/x-www-form-urlencoded') ? flatParams(req.body) : {};
-    if (p.grant_type !== 'client_credentials') return res.status(400).json({ error: 'unsupported_grant_type' });
+    if (p.grant_type !== 'client_credentials')
+      return res.status(400).json({ error: 'unsupported_grant_type' });
     const c = sim.state.cyclrClient;
     if (p.client_id !== c.clientId || !p.client_secret || sha256(p.client_secret) !== c.secretHash) {
       return res.status(400).json({ error: 'invalid_client' });
@@ -70,11 +71,16 @@ export function cyclrApiRouter(sim: SimContext): Router {
     let accountId: string | undefined;
     if (p.scope) {
       const m = /^account:(.+)$/.exec(p.scope.trim());
-      if (!m || !sim.state.cyclr.accounts.some((a) => a.id === m[1])) return res.status(400).json({ error: 'invalid_scope' });
+      if (!m || !sim.state.cyclr.accounts.some((a) => a.id === m[1]))
+        return res.status(400).json({ error: 'invalid_scope' });
       accountId = m[1];
     }
     const token = randomBytes(96).toString('base64url');
-    sim.state.cyclr.apiTokens[sha256(token)] = { clientId: c.clientId, accountId, expiresAtMs: now() + API_TOKEN_SECONDS * 1000 };
+    sim.state.cyclr.apiTokens[sha256(token)] = {
+      clientId: c.clientId,
+      accountId,
+      expiresAtMs: now() + API_TOKEN_SECONDS * 1000,
+    };
     sim.issued(token);
     sim.changed();
     res.status(200).set('Cache-Control', 'no-cache').json({
@@ -122,7 +128,9 @@ export function cyclrApiRouter(sim: SimContext): Router {
     const page = Math.max(1, Number(q.page) || 1);
     const total = list.length;
     list = list.slice((page - 1) * pageSize, page * pageSize);
-    res.set('Total-Pages', String(Math.max(1, Math.ceil(total / pageSize)))).set('Total-Records', String(total));
+    res
+      .set('Total-Pages', String(Math.max(1, Math.ceil(total / pageSize))))
+      .set('Total-Records', String(total));
     res.status(200).json(list);
   });
   v1.get('/connectors/:name', optionalAccount, (req, res) => {
@@ -139,7 +147,8 @@ export function cyclrApiRouter(sim: SimContext): Router {
     const n = typeof name === 'string' ? name : '';
     const param = connector.Parameters.find((p) => p.Name.toLowerCase() === n.toLowerCase());
     if (!param) return `There is not a connector property that matches name '${n}'.`;
-    if (!param.IsAccountConnectorProperty) return `Connector property name '${param.Name}' is not an account connector property.`;
+    if (!param.IsAccountConnectorProperty)
+      return `Connector property name '${param.Name}' is not an account connector property.`;
     return undefined;
   };
   const canonicalName = (connector: CatalogConnector, name: string): string =>
@@ -148,7 +157,12 @@ export function cyclrApiRouter(sim: SimContext): Router {
 
   const recordWrite = (ac: AccountConnector, name: string, method: string) => {
     sim.state.counts.propertyWrites++;
-    sim.state.propertyWrites.push({ accountConnectorId: ac.id, name, method, at: new Date(now()).toISOString() });
+    sim.state.propertyWrites.push({
+      accountConnectorId: ac.id,
+      name,
+      method,
+      at: new Date(now()).toISOString(),
+    });
   };
 
   v1.post('/connectors/:connector/install', needAccount, (req, res) => {
@@ -189,9 +203,12 @@ export function cyclrApiRouter(sim: SimContext): Router {
   // ---------------------------------------------------------------- account connectors
   const findAc = (res: Response, id: unknown): AccountConnector | undefined => {
     const n = Number(id);
-    return sim.state.cyclr.accountConnectors.find((a) => a.id === n && a.accountId === locals(res).account!.id);
+    return sim.state.cyclr.accountConnectors.find(
+      (a) => a.id === n && a.accountId === locals(res).account!.id,
+    );
   };
-  const acNotFound = (res: Response, id: unknown) => sendCyclrError(res, 404, `Account Connector '${String(id)}' not found.`);
+  const acNotFound = (res: Response, id: unknown) =>
+    sendCyclrError(res, 404, `Account Connector '${String(id)}' not found.`);
 
   v1.get('/account/connectors', needAccount, (_req, res) => {
     const list = sim.state.cyclr.accountConnectors.filter((a) => a.accountId === locals(res).account!.id);
@@ -235,7 +252,9 @@ export function cyclrApiRouter(sim: SimContext): Router {
     if (q.orderBy && ['name', 'id', 'value'].includes(q.orderBy.toLowerCase())) {
       const k = q.orderBy.toLowerCase() as 'name' | 'id' | 'value';
       const dir = q.sortOrderAsc === 'false' ? -1 : 1;
-      list.sort((a, b) => (String(a[k] ?? '') < String(b[k] ?? '') ? -dir : String(a[k] ?? '') > String(b[k] ?? '') ? dir : 0));
+      list.sort((a, b) =>
+        String(a[k] ?? '') < String(b[k] ?? '') ? -dir : String(a[k] ?? '') > String(b[k] ?? '') ? dir : 0,
+      );
     }
     res.status(200).json(list.map((p) => propertyView(ac, p)));
   });
@@ -250,14 +269,19 @@ export function cyclrApiRouter(sim: SimContext): Router {
     if (ac.properties.some((p) => p.name === name)) {
       return sendCyclrError(res, 400, `Account connector property '${name}' already exists.`);
     }
-    const prop: AccountConnectorProperty = { id: sim.state.cyclr.nextPropertyId++, name, value: valueOf(body.Value) };
+    const prop: AccountConnectorProperty = {
+      id: sim.state.cyclr.nextPropertyId++,
+      name,
+      value: valueOf(body.Value),
+    };
     ac.properties.push(prop);
     recordWrite(ac, name, 'POST');
     sim.changed();
     res.status(200).json(propertyView(ac, prop));
   });
   const findProp = (ac: AccountConnector, id: unknown) => ac.properties.find((p) => p.id === Number(id));
-  const propNotFound = (res: Response, id: unknown) => sendCyclrError(res, 404, `Account Connector Property '${String(id)}' not found.`);
+  const propNotFound = (res: Response, id: unknown) =>
+    sendCyclrError(res, 404, `Account Connector Property '${String(id)}' not found.`);
 
   v1.get('/account/connectors/:id/properties/:propertyId', needAccount, (req, res) => {
     const ac = findAc(res, req.params.id);
@@ -288,7 +312,8 @@ export function cyclrApiRouter(sim: SimContext): Router {
   });
 
   // ---------------------------------------------------------------- accounts + sign-in tokens
-  const accountAllowed = (res: Response, id: string) => !locals(res).scopedAccountId || locals(res).scopedAccountId === id;
+  const accountAllowed = (res: Response, id: string) =>
+    !locals(res).scopedAccountId || locals(res).scopedAccountId === id;
 
   v1.get('/accounts', (_req, res) => {
     res.status(200).json(sim.state.cyclr.accounts.filter((a) => accountAllowed(res, a.id)).map(accountView));
@@ -298,7 +323,8 @@ export function cyclrApiRouter(sim: SimContext): Router {
     const name = str(body.Name);
     if (!name) return sendCyclrError(res, 400, 'Name is required.');
     const id = str(body.Id) || randomBytes(16).toString('hex');
-    if (sim.state.cyclr.accounts.some((a) => a.id === id)) return sendCyclrError(res, 400, 'ID already in use');
+    if (sim.state.cyclr.accounts.some((a) => a.id === id))
+      return sendCyclrError(res, 400, 'ID already in use');
     const account: CyclrAccount = { id, name, createdAt: new Date(now()).toISOString() };
     sim.state.cyclr.accounts.push(account);
     sim.changed();
@@ -306,12 +332,14 @@ export function cyclrApiRouter(sim: SimContext): Router {
   });
   v1.get('/accounts/:accountId', (req, res) => {
     const a = sim.state.cyclr.accounts.find((x) => x.id === req.params.accountId);
-    if (!a || !accountAllowed(res, a.id)) return sendCyclrError(res, 404, `Account '${req.params.accountId}' not found.`);
+    if (!a || !accountAllowed(res, a.id))
+      return sendCyclrError(res, 404, `Account '${req.params.accountId}' not found.`);
     res.status(200).json(accountView(a));
   });
   v1.post('/accounts/:accountId/signintoken', (req, res) => {
     const a = sim.state.cyclr.accounts.find((x) => x.id === req.params.accountId);
-    if (!a || !accountAllowed(res, a.id)) return sendCyclrError(res, 404, `Account '${req.params.accountId}' not found.`);
+    if (!a || !accountAllowed(res, a.id))
+      return sendCyclrError(res, 404, `Account '${req.params.accountId}' not found.`);
     const body = isObject(req.body) ? req.body : {};
     const username = str(body.Username);
     if (!username) return sendCyclrError(res, 400, 'Username is required.');
@@ -326,7 +354,11 @@ export function cyclrApiRouter(sim: SimContext): Router {
 
   // ---------------------------------------------------------------- fallbacks
   r.use((req, res) => {
-    sendCyclrError(res, 404, `No HTTP resource was found that matches the request URI '${sim.url('/cyclr-api' + req.path)}'.`);
+    sendCyclrError(
+      res,
+      404,
+      `No HTTP resource was found that matches the request URI '${sim.url('/cyclr-api' + req.path)}'.`,
+    );
   });
   r.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = isObject(err) && typeof err.status === 'number' ? err.status : 500;

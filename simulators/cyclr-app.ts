@@ -39,7 +39,13 @@ export function cyclrAppRouter(sim: SimContext): Router {
     const key = sha256(q.token);
     const tok = sim.state.cyclr.signInTokens[key];
     const ac = sim.state.cyclr.accountConnectors.find((a) => a.id === Number(q.id));
-    if (!tok || tok.usedAtMs !== undefined || tok.expiresAtMs <= sim.now() || !ac || ac.accountId !== tok.accountId) {
+    if (
+      !tok ||
+      tok.usedAtMs !== undefined ||
+      tok.expiresAtMs <= sim.now() ||
+      !ac ||
+      ac.accountId !== tok.accountId
+    ) {
       return errorPage(res, 400, TOKEN_INVALID);
     }
     tok.usedAtMs = sim.now();
@@ -101,7 +107,10 @@ export function cyclrAppRouter(sim: SimContext): Router {
     }
 
     if (session.callbackMessage !== undefined) {
-      return res.status(200).type('html').send(postMessagePage(outcome, session.callbackMessage, session.targetOrigin));
+      return res
+        .status(200)
+        .type('html')
+        .send(postMessagePage(outcome, session.callbackMessage, session.targetOrigin));
     }
     const params: Record<string, string | undefined> = outcome.success
       ? { success: 'true', accountConnectorId: String(ac.id) }
@@ -147,7 +156,10 @@ async function redeem(
       body = undefined;
     }
   } catch (err) {
-    body = { error: 'server_error', error_description: `Token endpoint unreachable: ${(err as Error).message}` };
+    body = {
+      error: 'server_error',
+      error_description: `Token endpoint unreachable: ${(err as Error).message}`,
+    };
   }
   if (status === 200 && isObject(body) && typeof body.access_token === 'string') {
     ac.authenticated = true;
@@ -165,11 +177,14 @@ async function redeem(
   }
   const b = isObject(body) ? body : {};
   const error = typeof b.error === 'string' ? b.error : `http_${status}`;
-  const description = typeof b.error_description === 'string' ? b.error_description : `Token endpoint returned HTTP ${status}.`;
+  const description =
+    typeof b.error_description === 'string' ? b.error_description : `Token endpoint returned HTTP ${status}.`;
   ac.lastAuthError = {
     error,
     error_description: description,
-    error_codes: Array.isArray(b.error_codes) ? b.error_codes.filter((c): c is number => typeof c === 'number') : undefined,
+    error_codes: Array.isArray(b.error_codes)
+      ? b.error_codes.filter((c): c is number => typeof c === 'number')
+      : undefined,
     at: new Date(sim.now()).toISOString(),
   };
   sim.state.counts.tokenRedemptionFailures++;

@@ -53,7 +53,8 @@ export function requiredResourceAccess(app: Application): RequiredResource[] {
 }
 
 const KNOWN_PERMISSIONS: Record<string, string> = {
-  [`${GRAPH_APP_ID}/e1fe6dd8-ba31-4d61-89e7-88639da4683d`]: 'Microsoft Graph: Sign in and read user profile (User.Read)',
+  [`${GRAPH_APP_ID}/e1fe6dd8-ba31-4d61-89e7-88639da4683d`]:
+    'Microsoft Graph: Sign in and read user profile (User.Read)',
   [`${DYNAMICS_APP_ID}/78ce3f0f-a1ce-49c2-8cde-64b5c0896db4`]:
     'Dynamics CRM: Access Dynamics 365 as organization users (user_impersonation)',
 };
@@ -63,7 +64,9 @@ export function permissionLines(app: Application): string[] {
   const lines: string[] = [];
   for (const r of requiredResourceAccess(app)) {
     for (const a of r.resourceAccess) {
-      lines.push(KNOWN_PERMISSIONS[`${r.resourceAppId}/${a.id}`] ?? `${r.resourceAppId}: ${a.id} (${a.type})`);
+      lines.push(
+        KNOWN_PERMISSIONS[`${r.resourceAppId}/${a.id}`] ?? `${r.resourceAppId}: ${a.id} (${a.type})`,
+      );
     }
   }
   return lines.length ? lines : ['Sign you in and read your profile'];

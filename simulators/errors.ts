@@ -7,8 +7,8 @@ import { aadTimestamp, graphDate, guid, GUID_RE } from './util.js';
 
 /** Codes for which the simulated login service emits `error_uri` (modelling choice). */
 const CODES_WITH_ERROR_URI = new Set([
-  50011, 50020, 50034, 50059, 50194, 65001, 65004, 70003, 70008, 70011, 90002, 90014, 90094, 500011, 650057,
-  700016, 7000215, 7000218, 7000222, 900144,
+  50059, 65001, 65004, 70003, 70008, 70011, 90002, 90014, 500011, 650057, 700016, 7000215, 7000218, 7000222,
+  900144,
 ]);
 
 export interface AadError {
@@ -140,7 +140,8 @@ export const aad = {
     status: 400,
     error: 'invalid_grant',
     code: 54005,
-    message: 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
+    message:
+      'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
   }),
   redirectMismatch: (given: string, original: string): AadError => ({
     status: 400,
@@ -241,7 +242,13 @@ const GRAPH_CODES: Record<number, string> = {
 };
 
 /** A body in the service's own format for an injected status fault with no explicit body. */
-export function defaultFaultBody(service: Service, status: number, nowMs: number, req: Request, res: Response): unknown {
+export function defaultFaultBody(
+  service: Service,
+  status: number,
+  nowMs: number,
+  req: Request,
+  res: Response,
+): unknown {
   switch (service) {
     case 'graph':
       return graphErrorBody(
@@ -267,7 +274,9 @@ export function defaultFaultBody(service: Service, status: number, nowMs: number
       );
     }
     case 'cyclr-api':
-      return { Message: status === 429 ? 'Too many requests.' : `An error has occurred. (injected ${status})` };
+      return {
+        Message: status === 429 ? 'Too many requests.' : `An error has occurred. (injected ${status})`,
+      };
     case 'cyclr-app':
       return `<!DOCTYPE html><html><head><title>Error</title></head><body><h1>Error ${status}</h1></body></html>`;
   }

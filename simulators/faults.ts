@@ -32,7 +32,11 @@ export const faultSpecSchema = z.object({
       headers: z.record(z.string(), z.string()).optional(),
       body: z.unknown().optional(),
     }),
-    z.object({ type: z.literal('delay'), ms: z.number().int().min(0).max(600_000), when: z.enum(['before', 'after']).default('before') }),
+    z.object({
+      type: z.literal('delay'),
+      ms: z.number().int().min(0).max(600_000),
+      when: z.enum(['before', 'after']).default('before'),
+    }),
     z.object({ type: z.literal('drop'), when: z.enum(['before', 'after']).default('before') }),
   ]),
 });
@@ -96,7 +100,10 @@ export class Faults {
         case 'status': {
           if (action.headers) res.set(action.headers);
           res.status(action.status);
-          const body = action.body !== undefined ? action.body : defaultFaultBody(service, action.status, sim.now(), req, res);
+          const body =
+            action.body !== undefined
+              ? action.body
+              : defaultFaultBody(service, action.status, sim.now(), req, res);
           if (typeof body === 'string') {
             if (!res.get('Content-Type')) res.type(service === 'cyclr-app' ? 'html' : 'text');
             res.send(body);

@@ -7,7 +7,12 @@ import type { Application, PasswordCredential, ServicePrincipal } from './state.
 import { guid, iso7, isObject, randomString, sha256 } from './util.js';
 
 const CTX = 'https://graph.microsoft.com/v1.0/$metadata';
-const SIGN_IN_AUDIENCES = ['AzureADMyOrg', 'AzureADMultipleOrgs', 'AzureADandPersonalMicrosoftAccount', 'PersonalMicrosoftAccount'];
+const SIGN_IN_AUDIENCES = [
+  'AzureADMyOrg',
+  'AzureADMultipleOrgs',
+  'AzureADandPersonalMicrosoftAccount',
+  'PersonalMicrosoftAccount',
+];
 
 /** Writable application properties accepted on create/update (everything else is rejected). */
 const WRITABLE = new Set([
@@ -91,9 +96,18 @@ function applicationView(sim: SimContext, app: Application): Record<string, unkn
       preAuthorizedApplications: [],
     },
     appRoles: p.appRoles ?? [],
-    info: p.info ?? { logoUrl: null, marketingUrl: null, privacyStatementUrl: null, supportUrl: null, termsOfServiceUrl: null },
+    info: p.info ?? {
+      logoUrl: null,
+      marketingUrl: null,
+      privacyStatementUrl: null,
+      supportUrl: null,
+      termsOfServiceUrl: null,
+    },
     keyCredentials: [],
-    parentalControlSettings: p.parentalControlSettings ?? { countriesBlockedForMinors: [], legalAgeGroupRule: 'Allow' },
+    parentalControlSettings: p.parentalControlSettings ?? {
+      countriesBlockedForMinors: [],
+      legalAgeGroupRule: 'Allow',
+    },
     passwordCredentials: app.passwordCredentials.map(passwordView),
     publicClient: p.publicClient ?? { redirectUris: [] },
     requiredResourceAccess: p.requiredResourceAccess ?? [],
@@ -152,7 +166,8 @@ function validateBody(body: Record<string, unknown>): string | undefined {
     if (!isObject(body.web)) return "Invalid value specified for property 'web' of resource 'Application'.";
     const uris = body.web.redirectUris;
     if (uris !== undefined) {
-      if (!Array.isArray(uris)) return "Invalid value specified for property 'web.redirectUris' of resource 'Application'.";
+      if (!Array.isArray(uris))
+        return "Invalid value specified for property 'web.redirectUris' of resource 'Application'.";
       for (const u of uris) {
         try {
           if (typeof u !== 'string') throw new Error();
@@ -172,9 +187,12 @@ function validateBody(body: Record<string, unknown>): string | undefined {
           isObject(r) &&
           typeof r.resourceAppId === 'string' &&
           Array.isArray(r.resourceAccess) &&
-          r.resourceAccess.every((a) => isObject(a) && typeof a.id === 'string' && (a.type === 'Scope' || a.type === 'Role')),
+          r.resourceAccess.every(
+            (a) => isObject(a) && typeof a.id === 'string' && (a.type === 'Scope' || a.type === 'Role'),
+          ),
       );
-    if (!ok) return "Invalid value specified for property 'requiredResourceAccess' of resource 'Application'.";
+    if (!ok)
+      return "Invalid value specified for property 'requiredResourceAccess' of resource 'Application'.";
   }
   return undefined;
 }
@@ -183,8 +201,10 @@ function applyPatch(app: Application, body: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(body)) {
     if (key.startsWith('@odata.')) continue;
     if (key === 'displayName') app.displayName = String(value);
-    else if (key === 'uniqueName') continue; // immutable once set
-    else if (key === 'web' && isObject(value) && isObject(app.props.web)) app.props.web = { ...app.props.web, ...value };
+    else if (key === 'uniqueName')
+      continue; // immutable once set
+    else if (key === 'web' && isObject(value) && isObject(app.props.web))
+      app.props.web = { ...app.props.web, ...value };
     else app.props[key] = value;
   }
 }
@@ -226,16 +246,38 @@ export function graphRouter(sim: SimContext): Router {
   r.use((req: Request, res: Response, next: NextFunction) => {
     const auth = req.get('authorization') ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
-    if (!m) return sendGraphError(req, res, now(), 401, 'InvalidAuthenticationToken', 'Access token is empty.');
+    if (!m)
+      return sendGraphError(req, res, now(), 401, 'InvalidAuthenticationToken', 'Access token is empty.');
     const tok = sim.state.tokens[sha256(m[1])];
     if (!tok || tok.kind !== 'access' || !isGraphResource(tok.resource)) {
-      return sendGraphError(req, res, now(), 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
+      return sendGraphError(
+        req,
+        res,
+        now(),
+        401,
+        'InvalidAuthenticationToken',
+        'Access token validation failure. Invalid audience.',
+      );
     }
     if (tok.expiresAtMs <= now()) {
-      return sendGraphError(req, res, now(), 401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
+      return sendGraphError(
+        req,
+        res,
+        now(),
+        401,
+        'InvalidAuthenticationToken',
+        'Lifetime validation failed, the token is expired.',
+      );
     }
     if (tok.appId !== sim.state.graphClient.appId) {
-      return sendGraphError(req, res, now(), 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      return sendGraphError(
+        req,
+        res,
+        now(),
+        403,
+        'Authorization_RequestDenied',
+        'Insufficient privileges to complete the operation.',
+      );
     }
     next();
   });
@@ -245,7 +287,11 @@ export function graphRouter(sim: SimContext): Router {
   const findApp = (l: Lookup, respectReplication: boolean): Application | undefined => {
     const v = l.value.toLowerCase();
     const app = sim.state.applications.find((a) =>
-      l.by === 'id' ? a.id.toLowerCase() === v : l.by === 'appId' ? a.appId.toLowerCase() === v : a.uniqueName?.toLowerCase() === v,
+      l.by === 'id'
+        ? a.id.toLowerCase() === v
+        : l.by === 'appId'
+          ? a.appId.toLowerCase() === v
+          : a.uniqueName?.toLowerCase() === v,
     );
     if (!app) return undefined;
     return !respectReplication || replicated(sim, app.createdAtMs) ? app : undefined;
@@ -282,11 +328,16 @@ export function graphRouter(sim: SimContext): Router {
   };
 
   const sendApp = (res: Response, status: number, app: Application) =>
-    res.status(status).json({ '@odata.context': `${CTX}#applications/$entity`, ...applicationView(sim, app) });
+    res
+      .status(status)
+      .json({ '@odata.context': `${CTX}#applications/$entity`, ...applicationView(sim, app) });
 
-  const bodyObject = (req: Request): Record<string, unknown> | undefined => (isObject(req.body) ? req.body : undefined);
+  const bodyObject = (req: Request): Record<string, unknown> | undefined =>
+    isObject(req.body) ? req.body : undefined;
 
-  const simpleFilter = (filter: string | undefined): ((o: Record<string, unknown>) => boolean) | undefined => {
+  const simpleFilter = (
+    filter: string | undefined,
+  ): ((o: Record<string, unknown>) => boolean) | undefined => {
     if (!filter) return () => true;
     const m = /^\s*(appId|uniqueName|displayName|id)\s+eq\s+'((?:[^']|'')*)'\s*$/.exec(filter);
     if (!m) return undefined;
@@ -302,10 +353,20 @@ export function graphRouter(sim: SimContext): Router {
     } catch {
       return sendGraphError(req, res, now(), 400, 'BadRequest', 'Invalid request URI.');
     }
-    const m = /^\/v1\.0\/(applications|servicePrincipals)(\/[^/()]+|\([^/]*\))?(?:\/(?:microsoft\.graph\.)?(addPassword|removePassword))?\/?$/.exec(path);
+    const m =
+      /^\/v1\.0\/(applications|servicePrincipals)(\/[^/()]+|\([^/]*\))?(?:\/(?:microsoft\.graph\.)?(addPassword|removePassword))?\/?$/.exec(
+        path,
+      );
     if (!m) {
       const seg = path.split('/').filter(Boolean).pop() ?? '';
-      return sendGraphError(req, res, now(), 400, 'BadRequest', `Resource not found for the segment '${seg}'.`);
+      return sendGraphError(
+        req,
+        res,
+        now(),
+        400,
+        'BadRequest',
+        `Resource not found for the segment '${seg}'.`,
+      );
     }
     const [, collection, keyPart, action] = m;
     const key: Lookup | undefined = keyPart
@@ -313,20 +374,36 @@ export function graphRouter(sim: SimContext): Router {
         ? { by: 'id', value: keyPart.slice(1) }
         : parseKey(keyPart)
       : undefined;
-    if (keyPart && !key) return sendGraphError(req, res, now(), 400, 'BadRequest', `Invalid key segment '${keyPart}'.`);
+    if (keyPart && !key)
+      return sendGraphError(req, res, now(), 400, 'BadRequest', `Invalid key segment '${keyPart}'.`);
     if (collection === 'servicePrincipals' && key && key.by === 'uniqueName') {
-      return sendGraphError(req, res, now(), 400, 'BadRequest', "Property 'uniqueName' does not exist on type 'microsoft.graph.servicePrincipal'.");
+      return sendGraphError(
+        req,
+        res,
+        now(),
+        400,
+        'BadRequest',
+        "Property 'uniqueName' does not exist on type 'microsoft.graph.servicePrincipal'.",
+      );
     }
     const method = req.method;
     const methodNotAllowed = () =>
-      sendGraphError(req, res, now(), 405, 'Request_BadRequest', `Specified HTTP method is not allowed for the request target.`);
+      sendGraphError(
+        req,
+        res,
+        now(),
+        405,
+        'Request_BadRequest',
+        `Specified HTTP method is not allowed for the request target.`,
+      );
 
     // ------------------------------------------------------------------ applications
     if (collection === 'applications') {
       if (!key) {
         if (method === 'GET') {
           const pred = simpleFilter(typeof req.query.$filter === 'string' ? req.query.$filter : undefined);
-          if (!pred) return sendGraphError(req, res, now(), 400, 'Request_UnsupportedQuery', 'Unsupported query.');
+          if (!pred)
+            return sendGraphError(req, res, now(), 400, 'Request_UnsupportedQuery', 'Unsupported query.');
           const value = sim.state.applications
             .filter((a) => replicated(sim, a.createdAtMs))
             .map((a) => applicationView(sim, a))
@@ -335,11 +412,26 @@ export function graphRouter(sim: SimContext): Router {
         }
         if (method === 'POST') {
           const body = bodyObject(req);
-          if (!body) return sendGraphError(req, res, now(), 400, 'BadRequest', 'Empty Payload. JSON content expected.');
+          if (!body)
+            return sendGraphError(
+              req,
+              res,
+              now(),
+              400,
+              'BadRequest',
+              'Empty Payload. JSON content expected.',
+            );
           const err = validateBody(body);
           if (err) return sendGraphError(req, res, now(), 400, 'Request_BadRequest', err);
           if (typeof body.displayName !== 'string') {
-            return sendGraphError(req, res, now(), 400, 'Request_BadRequest', "Property 'displayName' is required.");
+            return sendGraphError(
+              req,
+              res,
+              now(),
+              400,
+              'Request_BadRequest',
+              "Property 'displayName' is required.",
+            );
           }
           const uniqueName = typeof body.uniqueName === 'string' ? body.uniqueName : null;
           if (uniqueName && findApp({ by: 'uniqueName', value: uniqueName }, false)) {
@@ -366,9 +458,17 @@ export function graphRouter(sim: SimContext): Router {
           const pc = isObject(body.passwordCredential) ? body.passwordCredential : {};
           const nowMs = now();
           const startMs = typeof pc.startDateTime === 'string' ? Date.parse(pc.startDateTime) : nowMs;
-          const endMs = typeof pc.endDateTime === 'string' ? Date.parse(pc.endDateTime) : plusTwoYears(startMs);
+          const endMs =
+            typeof pc.endDateTime === 'string' ? Date.parse(pc.endDateTime) : plusTwoYears(startMs);
           if (Number.isNaN(startMs) || Number.isNaN(endMs) || endMs <= startMs) {
-            return sendGraphError(req, res, now(), 400, 'Request_BadRequest', 'Invalid value specified for property endDateTime of resource PasswordCredential.');
+            return sendGraphError(
+              req,
+              res,
+              now(),
+              400,
+              'Request_BadRequest',
+              'Invalid value specified for property endDateTime of resource PasswordCredential.',
+            );
           }
           const secretText = randomString(40, SECRET_ALPHABET);
           const cred: PasswordCredential = {
@@ -398,7 +498,14 @@ export function graphRouter(sim: SimContext): Router {
         const keyId = typeof body.keyId === 'string' ? body.keyId.toLowerCase() : '';
         const idx = app.passwordCredentials.findIndex((p) => p.keyId.toLowerCase() === keyId);
         if (idx < 0) {
-          return sendGraphError(req, res, now(), 400, 'Request_BadRequest', `No password credential found with keyId '${keyId}'.`);
+          return sendGraphError(
+            req,
+            res,
+            now(),
+            400,
+            'Request_BadRequest',
+            `No password credential found with keyId '${keyId}'.`,
+          );
         }
         app.passwordCredentials.splice(idx, 1);
         sim.state.counts.passwordsRemoved++;
@@ -426,7 +533,14 @@ export function graphRouter(sim: SimContext): Router {
           return notFound(req, res, key);
         }
         if (typeof body.displayName !== 'string') {
-          return sendGraphError(req, res, now(), 400, 'Request_BadRequest', "Property 'displayName' is required.");
+          return sendGraphError(
+            req,
+            res,
+            now(),
+            400,
+            'Request_BadRequest',
+            "Property 'displayName' is required.",
+          );
         }
         return sendApp(res, 201, createApp(body, key.value));
       }
@@ -446,7 +560,8 @@ export function graphRouter(sim: SimContext): Router {
     if (!key) {
       if (method === 'GET') {
         const pred = simpleFilter(typeof req.query.$filter === 'string' ? req.query.$filter : undefined);
-        if (!pred) return sendGraphError(req, res, now(), 400, 'Request_UnsupportedQuery', 'Unsupported query.');
+        if (!pred)
+          return sendGraphError(req, res, now(), 400, 'Request_UnsupportedQuery', 'Unsupported query.');
         const value = sim.state.servicePrincipals
           .filter((s) => replicated(sim, s.createdAtMs))
           .map((s) => spView(sim, s))
@@ -456,7 +571,8 @@ export function graphRouter(sim: SimContext): Router {
       if (method !== 'POST') return methodNotAllowed();
       const body = bodyObject(req) ?? {};
       const appId = typeof body.appId === 'string' ? body.appId : '';
-      if (!appId) return sendGraphError(req, res, now(), 400, 'Request_BadRequest', "Property 'appId' is required.");
+      if (!appId)
+        return sendGraphError(req, res, now(), 400, 'Request_BadRequest', "Property 'appId' is required.");
       const existing = sim.state.servicePrincipals.find((s) => s.appId.toLowerCase() === appId.toLowerCase());
       if (existing) {
         return sendGraphError(
@@ -485,14 +601,20 @@ export function graphRouter(sim: SimContext): Router {
       sim.state.servicePrincipals.push(sp);
       sim.state.counts.servicePrincipalsCreated++;
       sim.changed();
-      return res.status(201).json({ '@odata.context': `${CTX}#servicePrincipals/$entity`, ...spView(sim, sp) });
+      return res
+        .status(201)
+        .json({ '@odata.context': `${CTX}#servicePrincipals/$entity`, ...spView(sim, sp) });
     }
     const v = key.value.toLowerCase();
     const sp = sim.state.servicePrincipals.find(
-      (s) => (key.by === 'id' ? s.id.toLowerCase() === v : s.appId.toLowerCase() === v) && replicated(sim, s.createdAtMs),
+      (s) =>
+        (key.by === 'id' ? s.id.toLowerCase() === v : s.appId.toLowerCase() === v) &&
+        replicated(sim, s.createdAtMs),
     );
     if (method === 'GET') {
-      return sp ? res.status(200).json({ '@odata.context': `${CTX}#servicePrincipals/$entity`, ...spView(sim, sp) }) : notFound(req, res, key);
+      return sp
+        ? res.status(200).json({ '@odata.context': `${CTX}#servicePrincipals/$entity`, ...spView(sim, sp) })
+        : notFound(req, res, key);
     }
     if (method === 'DELETE') {
       if (!sp) return notFound(req, res, key);
@@ -506,8 +628,23 @@ export function graphRouter(sim: SimContext): Router {
   // JSON parse errors and anything unexpected, in the Graph envelope.
   r.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = isObject(err) && typeof err.status === 'number' ? err.status : 500;
-    if (status === 400) return sendGraphError(req, res, now(), 400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
-    return sendGraphError(req, res, now(), status, 'InternalServerError', 'An internal server error occurred.');
+    if (status === 400)
+      return sendGraphError(
+        req,
+        res,
+        now(),
+        400,
+        'BadRequest',
+        'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+      );
+    return sendGraphError(
+      req,
+      res,
+      now(),
+      status,
+      'InternalServerError',
+      'An internal server error occurred.',
+    );
   });
   return r;
 }

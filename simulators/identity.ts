@@ -30,7 +30,8 @@ type TenantRef =
 
 function resolveTenant(sim: SimContext, name: string): TenantRef {
   const lower = name.toLowerCase();
-  if (lower === 'common' || lower === 'organizations' || lower === 'consumers') return { kind: 'multi', name: lower };
+  if (lower === 'common' || lower === 'organizations' || lower === 'consumers')
+    return { kind: 'multi', name: lower };
   const tenant = sim.findTenant(name);
   return tenant ? { kind: 'specific', tenant, name } : { kind: 'unknown', name };
 }
@@ -56,7 +57,15 @@ interface Issued {
 
 function issueTokens(
   sim: SimContext,
-  o: { appId: string; tenantId: string; resource: string; username?: string; scope?: string; refresh: boolean; idToken: boolean },
+  o: {
+    appId: string;
+    tenantId: string;
+    resource: string;
+    username?: string;
+    scope?: string;
+    refresh: boolean;
+    idToken: boolean;
+  },
 ): Issued {
   const nowMs = sim.now();
   const nowSec = Math.floor(nowMs / 1000);
@@ -183,7 +192,8 @@ function authenticateApp(
   return app;
 }
 
-const isError = (x: unknown): x is AadError => typeof x === 'object' && x !== null && 'code' in x && 'error' in x;
+const isError = (x: unknown): x is AadError =>
+  typeof x === 'object' && x !== null && 'code' in x && 'error' in x;
 
 /** Resource checks shared by authorization_code and refresh_token. */
 function checkDelegatedResource(app: Application, tenant: Tenant, resource: string): AadError | undefined {
@@ -198,7 +208,8 @@ function checkDelegatedResource(app: Application, tenant: Tenant, resource: stri
 function tokenEndpoint(sim: SimContext, version: 'v1' | 'v2') {
   return (req: Request, res: Response): void => {
     const fail = (e: AadError) => sendAadError(req, res, sim.now(), e);
-    if (!req.is('application/x-www-form-urlencoded') || !req.body) return fail(aad.missingParam('grant_type'));
+    if (!req.is('application/x-www-form-urlencoded') || !req.body)
+      return fail(aad.missingParam('grant_type'));
     const p = flatParams(req.body);
     const grant = p.grant_type;
     if (!grant) return fail(aad.missingParam('grant_type'));
@@ -210,7 +221,8 @@ function tokenEndpoint(sim: SimContext, version: 'v1' | 'v2') {
     const { clientId, secret } = clientCredentials(req, p);
     if (!clientId) return fail(aad.missingParam('client_id'));
 
-    if (grant === 'client_credentials') return clientCredentialsGrant(sim, version, req, res, ref, clientId, secret, p);
+    if (grant === 'client_credentials')
+      return clientCredentialsGrant(sim, version, req, res, ref, clientId, secret, p);
 
     const appOrError = authenticateApp(sim, ref, clientId, secret, aad.missingSecret);
     if (isError(appOrError)) return fail(appOrError);
@@ -232,20 +244,28 @@ function tokenEndpoint(sim: SimContext, version: 'v1' | 'v2') {
         return fail(aad.badCode());
       }
       if (rec.redeemedAtMs !== undefined) return fail(aad.codeRedeemed());
-      if ((p.redirect_uri ?? '') !== rec.redirectUri) return fail(aad.redirectMismatch(p.redirect_uri ?? '', rec.redirectUri));
-      if (requestedResource && rec.resource && normaliseResource(requestedResource) !== normaliseResource(rec.resource)) {
+      if ((p.redirect_uri ?? '') !== rec.redirectUri)
+        return fail(aad.redirectMismatch(p.redirect_uri ?? '', rec.redirectUri));
+      if (
+        requestedResource &&
+        rec.resource &&
+        normaliseResource(requestedResource) !== normaliseResource(rec.resource)
+      ) {
         return fail(aad.resourceMismatch());
       }
-      const resource = requestedResource ?? rec.resource ?? (version === 'v2' ? 'https://graph.microsoft.com' : undefined);
+      const resource =
+        requestedResource ?? rec.resource ?? (version === 'v2' ? 'https://graph.microsoft.com' : undefined);
       if (!resource) return fail(aad.missingParam('resource'));
       const tenant = sim.tenantById(rec.tenantId);
       if (!tenant) return fail(aad.badCode());
       const resErr = checkDelegatedResource(app, tenant, resource);
       if (resErr) return fail(resErr);
-      if (!hasConsent(sim, tenant.id, app.appId)) return fail(aad.consentRequired(app.appId, app.displayName));
+      if (!hasConsent(sim, tenant.id, app.appId))
+        return fail(aad.consentRequired(app.appId, app.displayName));
       rec.redeemedAtMs = sim.now();
       sim.changed();
-      const scope = version === 'v1' ? 'user_impersonation' : (p.scope ?? rec.scope ?? `${resource}/.default`);
+      const scope =
+        version === 'v1' ? 'user_impersonation' : (p.scope ?? rec.scope ?? `${resource}/.default`);
       const t = issueTokens(sim, {
         appId: app.appId,
         tenantId: tenant.id,
@@ -261,7 +281,12 @@ function tokenEndpoint(sim: SimContext, version: 'v1' | 'v2') {
     // refresh_token
     if (!p.refresh_token) return fail(aad.missingParam('refresh_token'));
     const rt = sim.state.tokens[sha256(p.refresh_token)];
-    if (!rt || rt.kind !== 'refresh' || rt.appId.toLowerCase() !== app.appId.toLowerCase() || rt.expiresAtMs <= sim.now()) {
+    if (
+      !rt ||
+      rt.kind !== 'refresh' ||
+      rt.appId.toLowerCase() !== app.appId.toLowerCase() ||
+      rt.expiresAtMs <= sim.now()
+    ) {
       return fail(aad.badCode());
     }
     const tenant = sim.tenantById(rt.tenantId);
@@ -313,8 +338,13 @@ function clientCredentialsGrant(
     if (tenant.id !== gc.tenantId) return fail(aad.appNotFound(clientId, tenant.displayName));
     if (!secret) return fail(aad.missingSecretClientCredentials());
     if (sha256(secret) !== gc.secretHash) return fail(aad.invalidSecret(clientId));
-    if (!isGraphResource(resource) || (version === 'v2' && p.scope.trim() !== 'https://graph.microsoft.com/.default')) {
-      return version === 'v2' ? fail(aad.invalidScope(p.scope)) : fail(aad.resourceNotFound(resource, tenant.displayName));
+    if (
+      !isGraphResource(resource) ||
+      (version === 'v2' && p.scope.trim() !== 'https://graph.microsoft.com/.default')
+    ) {
+      return version === 'v2'
+        ? fail(aad.invalidScope(p.scope))
+        : fail(aad.resourceNotFound(resource, tenant.displayName));
     }
   } else {
     const appOrError = authenticateApp(sim, ref, clientId, secret, aad.missingSecretClientCredentials);
@@ -328,7 +358,13 @@ function clientCredentialsGrant(
     }
   }
   const canonical = isGraphResource(resource) ? 'https://graph.microsoft.com' : resource;
-  const t = issueTokens(sim, { appId: clientId, tenantId: tenant.id, resource: canonical, refresh: false, idToken: false });
+  const t = issueTokens(sim, {
+    appId: clientId,
+    tenantId: tenant.id,
+    resource: canonical,
+    refresh: false,
+    idToken: false,
+  });
   sim.changed();
   if (version === 'v1') return sendTokens(res, v1Body(t, p.resource));
   return sendTokens(res, v2Body(t));
@@ -346,11 +382,19 @@ interface ValidRequest {
 }
 
 function sendLoginError(req: Request, res: Response, sim: SimContext, e: AadError): void {
-  res.status(400).type('html').send(loginErrorPage(e.code, e.message, aadTrailer(sim.now(), req)));
+  res
+    .status(400)
+    .type('html')
+    .send(loginErrorPage(e.code, e.message, aadTrailer(sim.now(), req)));
 }
 
 /** Checks that are shown on the login page itself (never redirected). */
-function validateInteractive(sim: SimContext, kind: PageKind, tenantName: string, params: Record<string, string>): ValidRequest | AadError {
+function validateInteractive(
+  sim: SimContext,
+  kind: PageKind,
+  tenantName: string,
+  params: Record<string, string>,
+): ValidRequest | AadError {
   const ref = resolveTenant(sim, tenantName);
   if (ref.kind === 'unknown') return aad.tenantNotFound(ref.name);
   const clientId = params.client_id;
@@ -394,7 +438,11 @@ function validateInteractive(sim: SimContext, kind: PageKind, tenantName: string
 }
 
 function isConsentKind(kind: PageKind, params: Record<string, string>): boolean {
-  return kind === 'adminconsent-v2' || kind === 'adminconsent-legacy' || (kind === 'authorize-v1' && params.prompt === 'admin_consent');
+  return (
+    kind === 'adminconsent-v2' ||
+    kind === 'adminconsent-legacy' ||
+    (kind === 'authorize-v1' && params.prompt === 'admin_consent')
+  );
 }
 
 function showPage(sim: SimContext, kind: PageKind) {
@@ -464,13 +512,26 @@ function submitPage(sim: SimContext, kind: PageKind) {
       if (kind === 'adminconsent-legacy') {
         return res.redirect(
           302,
-          withQuery(redirectUri, { error: 'permission_denied', error_description: 'The admin canceled the request', state }),
+          withQuery(redirectUri, {
+            error: 'permission_denied',
+            error_description: 'The admin canceled the request',
+            state,
+          }),
         );
       }
-      return errorRedirect(req, res, sim, redirectUri, 'access_denied', 65004, 'User declined to consent to access the app.', {
-        ...adminConsentFlag,
-        state,
-      });
+      return errorRedirect(
+        req,
+        res,
+        sim,
+        redirectUri,
+        'access_denied',
+        65004,
+        'User declined to consent to access the app.',
+        {
+          ...adminConsentFlag,
+          state,
+        },
+      );
     }
     if (decision !== 'accept') {
       return sendLoginError(req, res, sim, aad.missingParam('decision'));
@@ -495,9 +556,21 @@ function submitPage(sim: SimContext, kind: PageKind) {
 
     if (consent) {
       if (!user.admin) {
-        return errorRedirect(req, res, sim, redirectUri, 'access_denied', 90094, 'The grant requires admin permission.', { state }, false);
+        return errorRedirect(
+          req,
+          res,
+          sim,
+          redirectUri,
+          'access_denied',
+          90094,
+          'The grant requires admin permission.',
+          { state },
+          false,
+        );
       }
-      const existing = sim.state.consents.find((c) => c.tenantId === tenant.id && c.appId.toLowerCase() === app.appId.toLowerCase());
+      const existing = sim.state.consents.find(
+        (c) => c.tenantId === tenant.id && c.appId.toLowerCase() === app.appId.toLowerCase(),
+      );
       const nowMs = sim.now();
       if (existing) {
         existing.grantedAt = new Date(nowMs).toISOString();
@@ -515,7 +588,10 @@ function submitPage(sim: SimContext, kind: PageKind) {
       sim.state.counts.consentsGranted++;
       sim.changed();
       if (kind === 'adminconsent-v2') {
-        return res.redirect(302, withQuery(redirectUri, { admin_consent: 'True', tenant: tenant.id, scope: params.scope, state }));
+        return res.redirect(
+          302,
+          withQuery(redirectUri, { admin_consent: 'True', tenant: tenant.id, scope: params.scope, state }),
+        );
       }
       if (kind === 'adminconsent-legacy') {
         return res.redirect(302, withQuery(redirectUri, { tenant: tenant.id, state, admin_consent: 'True' }));
@@ -565,7 +641,16 @@ export function identityRouter(sim: SimContext): Router {
     r.post(path, submitPage(sim, kind));
   }
   r.use((req, res) => {
-    res.status(404).type('html').send(loginErrorPage(900561, `The endpoint only accepts known paths; '${req.path}' is not one.`, aadTrailer(sim.now(), req)));
+    res
+      .status(404)
+      .type('html')
+      .send(
+        loginErrorPage(
+          900561,
+          `The endpoint only accepts known paths; '${req.path}' is not one.`,
+          aadTrailer(sim.now(), req),
+        ),
+      );
   });
   return r;
 }

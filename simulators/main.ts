@@ -7,7 +7,9 @@ async function main(): Promise<void> {
   const host = process.env.SIM_HOST || '127.0.0.1';
   const stateFile = process.env.SIM_STATE_FILE || undefined;
   const sims = await startSimulators({ port, host, stateFile });
-  console.log(`simulators listening on ${sims.url} (login, graph, cyclr-api, cyclr-app, _sim)${stateFile ? ` state=${stateFile}` : ''}`);
+  console.log(
+    `simulators listening on ${sims.url} (login, graph, cyclr-api, cyclr-app, _sim)${stateFile ? ` state=${stateFile}` : ''}`,
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -33,7 +33,11 @@ export class Persistence {
     }
     // The built-in clients' credentials are configuration: take them from the current environment.
     const creds = this.sim.creds;
-    s.graphClient = { ...s.graphClient!, appId: creds.graphClientId, secretHash: sha256(creds.graphClientSecret) };
+    s.graphClient = {
+      ...s.graphClient!,
+      appId: creds.graphClientId,
+      secretHash: sha256(creds.graphClientSecret),
+    };
     s.cyclrClient = { clientId: creds.cyclrClientId, secretHash: sha256(creds.cyclrClientSecret) };
     this.sim.state = s as SimState;
     return true;

@@ -28,7 +28,10 @@ export class RequestLog {
     return this.entries.filter((e) => e.index >= index);
   }
 
-  summary(): { total: number; services: Record<string, { total: number; statuses: Record<string, number> }> } {
+  summary(): {
+    total: number;
+    services: Record<string, { total: number; statuses: Record<string, number> }>;
+  } {
     const services: Record<string, { total: number; statuses: Record<string, number> }> = {};
     for (const e of this.entries) {
       const s = (services[e.service] ??= { total: 0, statuses: {} });

@@ -25,7 +25,10 @@ export function base64url(data: Buffer | string): string {
 
 /** `YYYY-MM-DD HH:MM:SSZ` as used in AADSTS trailers and the `timestamp` field. */
 export function aadTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** ISO 8601 with 7 fraction digits (.NET "o" format), e.g. 2017-12-08T11:02:48.7436471Z. */

@@ -12,7 +12,7 @@ export interface WorkerDeps {
   client: Client;
   config: Config;
   keys: KeyRing;
-  /** A prebuilt bundle (production, tests); otherwise bundled from src/workflows at start. */
+  /** A prebuilt bundle (production: WORKFLOW_BUNDLE_PATH; tests); otherwise bundled from src/workflows at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   options?: Partial<WorkerOptions>;
 }
@@ -22,7 +22,11 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: TASK_QUEUE,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...(deps.workflowBundle
+      ? { workflowBundle: deps.workflowBundle }
+      : process.env.WORKFLOW_BUNDLE_PATH
+        ? { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH } }
+        : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities({ config: deps.config, keys: deps.keys, client: deps.client }),
     ...deps.options,
   });

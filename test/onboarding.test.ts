@@ -110,6 +110,8 @@ test('AADSTS500011 pauses for resourceCorrected, then redoes the Resource and th
   const state = await h.sim.state();
   const writes = state.propertyWrites.filter((w) => w.accountConnectorId === result.accountConnectorId && w.name === 'Resource');
   assert.equal(writes.length, 2, 'Resource written once wrong, once corrected');
+  const others = state.propertyWrites.filter((w) => w.accountConnectorId === result.accountConnectorId && w.name !== 'Resource');
+  assert.deepEqual(others.map((w) => w.name).sort(), ['ClientId', 'ClientSecret'], 'ClientId and ClientSecret written once');
   assert.equal(state.accountConnectors.find((c) => c.Id === result.accountConnectorId)?.properties.Resource, customer.org);
 });
 

@@ -1,10 +1,12 @@
 // Activities on the Cyclr API: the account connector and its properties. Each write is checked
 // against what Cyclr already holds, so a retry after a crash writes nothing twice.
-import { log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type { CyclrClient } from '../clients/cyclr';
 import type { KeyRing } from '../secrets/keys';
 import { openSecret } from '../secrets/sealing';
 import type { SealedSecret } from '../shared/app-credentials';
+
+const isMasked = (value: string | null) => value !== null && /^\*+$/.test(value);
 
 export function cyclrActivities(cyclr: CyclrClient, keys: KeyRing, connectorName: string) {
   return {
@@ -22,27 +24,37 @@ export function cyclrActivities(cyclr: CyclrClient, keys: KeyRing, connectorName
       return { accountConnectorId: installed.Id, installed: true };
     },
 
-    /** Sets Resource, ClientId and ClientSecret; returns the names it actually wrote. */
+    /**
+     * Sets Resource, ClientId and ClientSecret; returns the names it actually wrote. Readable values
+     * are compared. Cyclr may mask ClientSecret on read, so it counts as current when this workflow
+     * (`secretWrittenKeyId`) or an earlier attempt of this activity (heartbeat details) wrote it.
+     */
     async setConnectorProperties(input: {
       accountId: string;
       accountConnectorId: number;
       resourceUrl: string;
       clientId: string;
-      clientSecret: SealedSecret;
+      clientSecret: SealedSecret & { credentialKeyId: string };
+      secretWrittenKeyId: string | null;
     }): Promise<{ written: string[] }> {
       const desired: Record<string, string> = {
         Resource: input.resourceUrl,
         ClientId: input.clientId,
         ClientSecret: openSecret(keys, input.clientSecret),
       };
+      const ctx = Context.current();
+      const earlier = (ctx.info.heartbeatDetails as { written?: string[] } | undefined)?.written ?? [];
+      const secretIsOurs = input.secretWrittenKeyId === input.clientSecret.credentialKeyId || earlier.includes('ClientSecret');
       const current = await cyclr.listProperties(input.accountId, input.accountConnectorId);
       const written: string[] = [];
       for (const [name, value] of Object.entries(desired)) {
         const property = current.find((p) => p.Name === name);
         if (property?.Value === value) continue;
+        if (property && name === 'ClientSecret' && isMasked(property.Value) && secretIsOurs) continue;
         if (property) await cyclr.updateProperty(input.accountId, input.accountConnectorId, property, value);
         else await cyclr.createProperty(input.accountId, input.accountConnectorId, name, value);
         written.push(name);
+        ctx.heartbeat({ written: [...earlier, ...written] });
       }
       return { written };
     },

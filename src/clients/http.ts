@@ -4,6 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../shared/failures';
 
@@ -45,8 +46,23 @@ export function nonRetryable(type: string, message: string, details?: unknown): 
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? undefined : [details] });
 }
 
-/** Runs one request; transport failures (timeout, reset, refused) become transient failures. */
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined; // not in an activity (the HTTP ingress)
+  }
+}
+
+/**
+ * Runs one request; transport failures (timeout, reset, refused) become transient failures.
+ * Inside an activity it heartbeats while waiting, so a worker that dies mid-request is noticed
+ * within the heartbeat timeout rather than the whole start-to-close timeout.
+ */
 export async function send<T = unknown>(service: ServiceName, what: string, call: () => Promise<AxiosResponse<T>>): Promise<AxiosResponse<T>> {
+  const ctx = activityContext();
+  ctx?.heartbeat();
+  const beat = ctx ? setInterval(() => ctx.heartbeat(), 1000) : undefined;
   try {
     return await call();
   } catch (err) {
@@ -54,6 +70,8 @@ export async function send<T = unknown>(service: ServiceName, what: string, call
       throw transientFailure(`${service}: ${what} failed before an answer (${err.code ?? err.message})`);
     }
     throw err;
+  } finally {
+    clearInterval(beat);
   }
 }
 

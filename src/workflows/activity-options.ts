@@ -6,9 +6,10 @@ import type { Activities } from '../activities';
 import { NON_RETRYABLE_FAILURES } from '../shared/failures';
 
 export const activities = proxyActivities<Activities>({
-  // Each activity makes a few HTTP calls (HTTP_TIMEOUT_MS each); a crashed worker's attempt is
-  // retried elsewhere after this.
-  startToCloseTimeout: '30 seconds',
+  // Each activity makes a few HTTP calls (HTTP_TIMEOUT_MS each) and heartbeats while it waits on
+  // them, so a crashed worker's attempt is retried elsewhere after the heartbeat timeout.
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '5 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,

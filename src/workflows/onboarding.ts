@@ -64,6 +64,8 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
   let delivery: AppCredentialsDelivery | undefined;
   let credentials: AppCredentials | undefined;
   let servicePrincipalId: string | null = null;
+  /** The client secret (Graph keyId) this onboarding has put into Cyclr's ClientSecret. */
+  let secretWrittenKeyId: string | null = null;
   let consentSignalled = false;
   /** When a consent signal last arrived: a 65001 soon after it is Entra's propagation delay. */
   let consentGrantedAt: number | null = null;
@@ -171,7 +173,9 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
       resourceUrl: status.resourceUrl,
       clientId: credentials!.appId,
       clientSecret: credentials!.secret,
+      secretWrittenKeyId,
     });
+    secretWrittenKeyId = credentials!.secret.credentialKeyId;
     state.note('properties set', written.length ? `wrote ${written.join(', ')}` : 'already up to date');
   }
 

@@ -1,12 +1,13 @@
 // A real Temporal server (dev server or time-skipping test server), the simulators on an
 // ephemeral port, the HTTP ingress and a worker: the whole product, per test file.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { createCyclrClient } from '../../src/activities';
 import { loadConfig, type Config } from '../../src/config';
 import { temporalCliPath, temporalTestServerPath } from '../../src/embedded/binaries';
@@ -25,9 +26,14 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-let bundle: Promise<WorkerOptions['workflowBundle']> | undefined;
-export function workflowBundle(): Promise<WorkerOptions['workflowBundle']> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }).then((b) => ({ code: b.code }));
+let bundle: Promise<{ code: string; codePath: string }> | undefined;
+/** Bundled once per test process; also written to a file for worker child processes. */
+export function workflowBundle(): Promise<{ code: string; codePath: string }> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }).then((b) => {
+    const codePath = join(mkdtempSync(join(tmpdir(), 'onboarding-bundle-')), 'workflow-bundle.js');
+    writeFileSync(codePath, b.code);
+    return { code: b.code, codePath };
+  });
   return bundle;
 }
 
@@ -41,6 +47,8 @@ export interface Harness {
   simUrl: string;
   ingressUrl: string;
   worker: Worker;
+  /** The prebuilt workflow bundle file, for worker child processes (WORKFLOW_BUNDLE_PATH). */
+  bundlePath: string;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
@@ -55,6 +63,13 @@ export async function startHarness(kind: 'dev-server' | 'time-skipping' = 'dev-s
           server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: [onboardingStepKey] },
         })
       : await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+  if (kind === 'time-skipping') {
+    // The Java test server takes custom search attributes through the operator API.
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace ?? 'default',
+      searchAttributes: { [onboardingStepKey.name]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+    });
+  }
   const simulators = await startSimulators({ port: 0 });
   const ingressPort = await freePort();
   const config = loadConfig(
@@ -86,6 +101,7 @@ export async function startHarness(kind: 'dev-server' | 'time-skipping' = 'dev-s
     sim: new SimControl(simulators.url),
     simUrl: simulators.url,
     ingressUrl: config.PUBLIC_BASE_URL,
+    bundlePath: code.codePath,
     get worker() {
       return worker;
     },
@@ -96,7 +112,7 @@ export async function startHarness(kind: 'dev-server' | 'time-skipping' = 'dev-s
         client: env.client,
         config,
         keys,
-        workflowBundle: code,
+        workflowBundle: { code: code.code },
       });
       running = worker.run();
     },
