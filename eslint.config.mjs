@@ -3,6 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
+import globals from 'globals';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
@@ -11,6 +12,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    languageOptions: { globals: globals.node },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
@@ -26,8 +28,15 @@ export default tseslint.config(
             { name: 'axios', message: 'Workflows must not do I/O; call an activity.' },
           ],
           patterns: [
-            { group: ['../activities', '../activities/*'], allowTypeImports: true, message: 'Import activity types only.' },
-            { group: ['../config', '../ingress/*', '../secrets/*'], message: 'Workflows must not read configuration or secrets.' },
+            {
+              group: ['../activities', '../activities/*'],
+              allowTypeImports: true,
+              message: 'Import activity types only.',
+            },
+            {
+              group: ['../config', '../ingress/*', '../secrets/*'],
+              message: 'Workflows must not read configuration or secrets.',
+            },
           ],
         },
       ],

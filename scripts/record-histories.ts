@@ -18,9 +18,13 @@ const dir = join(__dirname, '..', 'test', 'histories');
 /** Exported with the official CLI, in the format `temporal workflow show --output json` gives. */
 async function save(h: Harness, name: string, handle: WorkflowHandle | string): Promise<void> {
   const workflowId = typeof handle === 'string' ? handle : handle.workflowId;
-  const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--workflow-id', workflowId, '--address', h.env.address, '--output', 'json'], {
-    encoding: 'utf8',
-  });
+  const json = execFileSync(
+    temporalCliPath(),
+    ['workflow', 'show', '--workflow-id', workflowId, '--address', h.env.address, '--output', 'json'],
+    {
+      encoding: 'utf8',
+    },
+  );
   writeFileSync(join(dir, `${name}.json`), json);
   console.log(`recorded ${name} (${JSON.parse(json).events.length} events)`);
 }

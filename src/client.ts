@@ -4,7 +4,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { formatStatus } from './cli/format';
 import { consentGrantedSignal, resourceCorrectedSignal, statusQuery } from './shared/messages';
-import { ONBOARDING_STEP_SEARCH_ATTRIBUTE, ONBOARDING_WORKFLOW_TYPE, onboardingWorkflowId, TASK_QUEUE } from './shared/names';
+import {
+  ONBOARDING_STEP_SEARCH_ATTRIBUTE,
+  ONBOARDING_WORKFLOW_TYPE,
+  onboardingWorkflowId,
+  TASK_QUEUE,
+} from './shared/names';
 import { STEPS } from './shared/steps';
 import {
   accountIdSchema,
@@ -39,7 +44,9 @@ async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
 }
 
 const program = new Command('client')
-  .description('Ops CLI for Dynamics CRM Online onboardings (Temporal workflows on task queue dynamics-onboarding)')
+  .description(
+    'Ops CLI for Dynamics CRM Online onboardings (Temporal workflows on task queue dynamics-onboarding)',
+  )
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
@@ -48,7 +55,10 @@ program
   .description("Start onboarding a Cyclr account to the customer's Dynamics org (once per account)")
   .requiredOption('--account <id>', 'Cyclr account API ID')
   .requiredOption('--tenant <tenant>', "customer's Entra tenant id (GUID) or verified domain")
-  .requiredOption('--resource-url <url>', "customer's Dynamics org URL, like https://contoso.crm.dynamics.com")
+  .requiredOption(
+    '--resource-url <url>',
+    "customer's Dynamics org URL, like https://contoso.crm.dynamics.com",
+  )
   .option('--requester <who>', 'who asked for it (recorded)')
   .option('--consent-already-granted', "the tenant's admin already consented: skip the consent wait")
   .option('--consent-deadline <duration>', 'how long to wait for consent, e.g. "14 days"')
@@ -62,7 +72,13 @@ program
       ...(o.requester ? { requester: o.requester } : {}),
       ...(o.consentAlreadyGranted ? { consentAlreadyGranted: true } : {}),
       ...(o.consentDeadline || o.signInDeadline || o.resourceFixDeadline
-        ? { deadlines: { consent: o.consentDeadline, signIn: o.signInDeadline, resourceFix: o.resourceFixDeadline } }
+        ? {
+            deadlines: {
+              consent: o.consentDeadline,
+              signIn: o.signInDeadline,
+              resourceFix: o.resourceFixDeadline,
+            },
+          }
         : {}),
     };
     const input = parse(onboardingInputSchema, raw, {
@@ -77,7 +93,11 @@ program
     const workflowId = onboardingWorkflowId(input.cyclrAccountId);
     await withClient(async (client) => {
       try {
-        await client.workflow.start(ONBOARDING_WORKFLOW_TYPE, { workflowId, taskQueue: TASK_QUEUE, args: [input] });
+        await client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
+          workflowId,
+          taskQueue: TASK_QUEUE,
+          args: [input],
+        });
         console.log(`started ${workflowId}`);
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -95,8 +115,14 @@ program
   .option('--note <text>', 'a note for the record')
   .action(async (account: string, o) => {
     const id = accountArg(account);
-    const payload = parse(consentGrantedSchema, { by: o.by, ...(o.note ? { note: o.note } : {}) }, { by: '--by', note: '--note' });
-    await withClient((client) => client.workflow.getHandle(onboardingWorkflowId(id)).signal(consentGrantedSignal, payload));
+    const payload = parse(
+      consentGrantedSchema,
+      { by: o.by, ...(o.note ? { note: o.note } : {}) },
+      { by: '--by', note: '--note' },
+    );
+    await withClient((client) =>
+      client.workflow.getHandle(onboardingWorkflowId(id)).signal(consentGrantedSignal, payload),
+    );
     console.log(`consentGranted sent to ${onboardingWorkflowId(id)}`);
   });
 
@@ -104,23 +130,36 @@ program
   .command('fix-resource')
   .description('Send the corrected Dynamics org URL (signal resourceCorrected), e.g. after AADSTS500011')
   .argument('<account>', 'Cyclr account API ID')
-  .requiredOption('--resource-url <url>', "the customer's Dynamics org URL, like https://contoso.crm.dynamics.com")
+  .requiredOption(
+    '--resource-url <url>',
+    "the customer's Dynamics org URL, like https://contoso.crm.dynamics.com",
+  )
   .requiredOption('--by <who>', 'who reports it (recorded in the history)')
   .action(async (account: string, o) => {
     const id = accountArg(account);
-    const payload = parse(resourceCorrectedSchema, { resourceUrl: o.resourceUrl, by: o.by }, { resourceUrl: '--resource-url', by: '--by' });
-    await withClient((client) => client.workflow.getHandle(onboardingWorkflowId(id)).signal(resourceCorrectedSignal, payload));
+    const payload = parse(
+      resourceCorrectedSchema,
+      { resourceUrl: o.resourceUrl, by: o.by },
+      { resourceUrl: '--resource-url', by: '--by' },
+    );
+    await withClient((client) =>
+      client.workflow.getHandle(onboardingWorkflowId(id)).signal(resourceCorrectedSignal, payload),
+    );
     console.log(`resourceCorrected sent to ${onboardingWorkflowId(id)}`);
   });
 
 program
   .command('status')
-  .description('Show where an onboarding is, what it waits for, the links to hand out, the last error and the timeline')
+  .description(
+    'Show where an onboarding is, what it waits for, the links to hand out, the last error and the timeline',
+  )
   .argument('<account>', 'Cyclr account API ID')
   .option('--json', 'print JSON')
   .action(async (account: string, o) => {
     const id = accountArg(account);
-    const status = await withClient((client) => client.workflow.getHandle(onboardingWorkflowId(id)).query(statusQuery));
+    const status = await withClient((client) =>
+      client.workflow.getHandle(onboardingWorkflowId(id)).query(statusQuery),
+    );
     console.log(o.json ? JSON.stringify(status, null, 2) : formatStatus(status));
   });
 
@@ -135,11 +174,19 @@ program
       const rows = [];
       for await (const wf of client.workflow.list({ query })) {
         const step = wf.searchAttributes?.[ONBOARDING_STEP_SEARCH_ATTRIBUTE]?.[0] ?? '';
-        rows.push({ workflowId: wf.workflowId, step, status: wf.status.name, startTime: wf.startTime.toISOString() });
+        rows.push({
+          workflowId: wf.workflowId,
+          step,
+          status: wf.status.name,
+          startTime: wf.startTime.toISOString(),
+        });
       }
       if (o.json) return console.log(JSON.stringify(rows, null, 2));
       if (!rows.length) return console.log('no onboardings match');
-      for (const r of rows) console.log(`${r.workflowId.padEnd(48)} ${String(r.step).padEnd(26)} ${r.status.padEnd(11)} ${r.startTime}`);
+      for (const r of rows)
+        console.log(
+          `${r.workflowId.padEnd(48)} ${String(r.step).padEnd(26)} ${r.status.padEnd(11)} ${r.startTime}`,
+        );
     });
   });
 

@@ -53,9 +53,13 @@ const schema = z.object({
 
 export type Config = z.output<typeof schema>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, string>> = {}): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Record<keyof Config, string>> = {},
+): Config {
   const raw: Record<string, string | undefined> = {};
-  for (const key of Object.keys(schema.shape)) raw[key] = overrides[key as keyof Config] ?? env[key] ?? undefined;
+  for (const key of Object.keys(schema.shape))
+    raw[key] = overrides[key as keyof Config] ?? env[key] ?? undefined;
   for (const key of Object.keys(raw)) if (raw[key] === '') raw[key] = undefined;
   const result = schema.safeParse(raw);
   if (!result.success) throw new Error(`Invalid configuration: ${describeIssues(result.error)}`);

@@ -22,8 +22,17 @@ const root = resolve(__dirname, '..');
 const children: ChildProcess[] = [];
 const log = (line: string) => console.log(`[start] ${line}`);
 
-function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+function startChild(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess {
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   child.on('exit', (code, signal) => {
     if (!shuttingDown) {
       console.error(`[start] ${name} exited (${signal ?? code}); stopping`);
@@ -40,7 +49,11 @@ async function retry<T>(what: string, fn: () => Promise<T>, timeoutMs: number): 
     try {
       return await fn();
     } catch (err) {
-      if (Date.now() > until) throw new Error(`${what} did not come up in ${timeoutMs / 1000} s: ${(err as Error).message}`);
+      if (Date.now() > until) {
+        throw new Error(`${what} did not come up in ${timeoutMs / 1000} s: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
       await new Promise((r) => setTimeout(r, 300));
     }
   }
@@ -78,12 +91,24 @@ async function main(): Promise<void> {
   const target = temporalTarget();
   if (!process.env.TEMPORAL_ADDRESS && !process.env.TEMPORAL_PROFILE) {
     const [ip, port] = target.connectionOptions.address!.split(':');
-    log(`Temporal dev server on ${ip}:${port} (Web UI http://${ip}:8233), data in ${join(config.DATA_DIR, 'temporal.sqlite')}`);
+    log(
+      `Temporal dev server on ${ip}:${port} (Web UI http://${ip}:8233), data in ${join(config.DATA_DIR, 'temporal.sqlite')}`,
+    );
     startChild('temporal dev server', temporalCliPath(), [
-      'server', 'start-dev', '--ip', ip, '--port', port, '--ui-port', '8233',
-      '--db-filename', join(dataDir, 'temporal.sqlite'),
-      '--search-attribute', `${ONBOARDING_STEP_SEARCH_ATTRIBUTE}=Keyword`,
-      '--log-level', 'error',
+      'server',
+      'start-dev',
+      '--ip',
+      ip,
+      '--port',
+      port,
+      '--ui-port',
+      '8233',
+      '--db-filename',
+      join(dataDir, 'temporal.sqlite'),
+      '--search-attribute',
+      `${ONBOARDING_STEP_SEARCH_ATTRIBUTE}=Keyword`,
+      '--log-level',
+      'error',
     ]);
   }
 
@@ -96,10 +121,14 @@ async function main(): Promise<void> {
       SIM_HOST: '127.0.0.1',
       SIM_STATE_FILE: join(dataDir, 'simulators.json'),
     });
-    await retry('simulators', async () => {
-      const res = await fetch(`${simBaseUrl}/_sim/config`);
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    }, 30_000);
+    await retry(
+      'simulators',
+      async () => {
+        const res = await fetch(`${simBaseUrl}/_sim/config`);
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      },
+      30_000,
+    );
   }
 
   const client: Client = await retry('Temporal', () => connectClient(target), 60_000);
@@ -122,10 +151,15 @@ async function main(): Promise<void> {
   if (simulated && process.env.DEMO !== 'off') {
     log('onboarding one sample customer, playing its admin and user...');
     const result = await runSampleOnboarding(client, simBaseUrl, log);
-    log(`sample onboarding ${result.outcome}: account connector ${result.accountConnectorId}, app ${result.appId}`);
-    for (const t of result.timeline) console.log(`  ${t.at}  ${t.step.padEnd(24)} ${t.event}${t.detail ? `: ${t.detail}` : ''}`);
+    log(
+      `sample onboarding ${result.outcome}: account connector ${result.accountConnectorId}, app ${result.appId}`,
+    );
+    for (const t of result.timeline)
+      console.log(`  ${t.at}  ${t.step.padEnd(24)} ${t.event}${t.detail ? `: ${t.detail}` : ''}`);
   }
-  log('serving. Ops CLI: npm run client -- --help   Web UI: http://127.0.0.1:8233   Ctrl-C stops everything.');
+  log(
+    'serving. Ops CLI: npm run client -- --help   Web UI: http://127.0.0.1:8233   Ctrl-C stops everything.',
+  );
 }
 
 main().catch((err) => {

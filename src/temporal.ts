@@ -13,7 +13,10 @@ export interface TemporalTarget {
 export function temporalTarget(): TemporalTarget {
   const { connectionOptions, namespace } = loadClientConnectConfig({ profile: process.env.TEMPORAL_PROFILE });
   return {
-    connectionOptions: { ...connectionOptions, address: connectionOptions.address ?? '127.0.0.1:7233' } as ConnectionOptions,
+    connectionOptions: {
+      ...connectionOptions,
+      address: connectionOptions.address ?? '127.0.0.1:7233',
+    } as ConnectionOptions,
     namespace: namespace ?? 'default',
   };
 }
@@ -27,7 +30,10 @@ function unreachable(target: TemporalTarget, err: unknown): Error {
 
 export async function connectClient(target = temporalTarget()): Promise<Client> {
   try {
-    const connection = await Connection.connect({ ...target.connectionOptions, connectTimeout: '10 seconds' });
+    const connection = await Connection.connect({
+      ...target.connectionOptions,
+      connectTimeout: '10 seconds',
+    });
     return new Client({ connection, namespace: target.namespace });
   } catch (err) {
     throw unreachable(target, err);
@@ -36,7 +42,9 @@ export async function connectClient(target = temporalTarget()): Promise<Client> 
 
 export async function connectWorker(target = temporalTarget()): Promise<NativeConnection> {
   try {
-    return await NativeConnection.connect(target.connectionOptions as Parameters<typeof NativeConnection.connect>[0]);
+    return await NativeConnection.connect(
+      target.connectionOptions as Parameters<typeof NativeConnection.connect>[0],
+    );
   } catch (err) {
     throw unreachable(target, err);
   }

@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
   const [connection, client] = await Promise.all([connectWorker(target), connectClient(target)]);
   const worker = await createWorker({ connection, namespace: target.namespace, client, config, keys });
-  console.log(`worker polling task queue on ${target.connectionOptions.address} namespace ${target.namespace}`);
+  console.log(
+    `worker polling task queue on ${target.connectionOptions.address} namespace ${target.namespace}`,
+  );
   await worker.run();
   await connection.close();
   await client.connection.close();

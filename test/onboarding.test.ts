@@ -44,9 +44,18 @@ test('happy path: registered, consented, Resource set, signed in, verified', asy
   assert.equal(connector?.properties.ClientId, result.appId);
 
   const steps = result.timeline.filter((t) => t.event === 'entered').map((t) => t.step);
-  assert.deepEqual(steps, ['registering-app', 'waiting-for-consent', 'setting-resource', 'exchanging-token', 'verifying', 'verified']);
+  assert.deepEqual(steps, [
+    'registering-app',
+    'waiting-for-consent',
+    'setting-resource',
+    'exchanging-token',
+    'verifying',
+    'verified',
+  ]);
 
-  const described = await h.env.client.workflow.getHandle(onboardingWorkflowId(customer.accountId)).describe();
+  const described = await h.env.client.workflow
+    .getHandle(onboardingWorkflowId(customer.accountId))
+    .describe();
   assert.deepEqual(described.searchAttributes.OnboardingStep, ['verified']);
   const status = await handle.query(statusQuery);
   assert.equal(status.step, 'verified');
@@ -66,7 +75,10 @@ test('AADSTS65001 pauses for consent, resumes on consentGranted and retries with
   assert.equal(paused.lastError?.code, 65001);
   assert.equal(paused.lastError?.class, 'needs-person');
   assert.match(paused.lastError!.remediation, /admin consent/i);
-  assert.ok(paused.lastError!.remediation.includes(paused.consentUrl!), 'the remediation carries the consent link');
+  assert.ok(
+    paused.lastError!.remediation.includes(paused.consentUrl!),
+    'the remediation carries the consent link',
+  );
 
   // The admin grants consent in the portal; ops report it with the signal.
   const state = await h.sim.state();
@@ -80,7 +92,9 @@ test('AADSTS65001 pauses for consent, resumes on consentGranted and retries with
   assert.equal(result.outcome, 'verified');
   const status = await handle.query(statusQuery);
   assert.equal(status.signInAttempt, 2, 'the exchange was retried once, with a new sign-in');
-  assert.ok(status.timeline.some((t) => t.event === 'consent granted' && t.detail?.includes('ops@partner.example')));
+  assert.ok(
+    status.timeline.some((t) => t.event === 'consent granted' && t.detail?.includes('ops@partner.example')),
+  );
 });
 
 test('AADSTS500011 pauses for resourceCorrected, then redoes the Resource and the exchange', async () => {
@@ -106,13 +120,28 @@ test('AADSTS500011 pauses for resourceCorrected, then redoes the Resource and th
   assert.equal(result.resourceUrl, customer.org);
 
   const status = await handle.query(statusQuery);
-  assert.ok(status.timeline.some((t) => t.event === 'rejected resourceCorrected signal' && /resourceUrl/.test(t.detail ?? '')));
+  assert.ok(
+    status.timeline.some(
+      (t) => t.event === 'rejected resourceCorrected signal' && /resourceUrl/.test(t.detail ?? ''),
+    ),
+  );
   const state = await h.sim.state();
-  const writes = state.propertyWrites.filter((w) => w.accountConnectorId === result.accountConnectorId && w.name === 'Resource');
+  const writes = state.propertyWrites.filter(
+    (w) => w.accountConnectorId === result.accountConnectorId && w.name === 'Resource',
+  );
   assert.equal(writes.length, 2, 'Resource written once wrong, once corrected');
-  const others = state.propertyWrites.filter((w) => w.accountConnectorId === result.accountConnectorId && w.name !== 'Resource');
-  assert.deepEqual(others.map((w) => w.name).sort(), ['ClientId', 'ClientSecret'], 'ClientId and ClientSecret written once');
-  assert.equal(state.accountConnectors.find((c) => c.Id === result.accountConnectorId)?.properties.Resource, customer.org);
+  const others = state.propertyWrites.filter(
+    (w) => w.accountConnectorId === result.accountConnectorId && w.name !== 'Resource',
+  );
+  assert.deepEqual(
+    others.map((w) => w.name).sort(),
+    ['ClientId', 'ClientSecret'],
+    'ClientId and ClientSecret written once',
+  );
+  assert.equal(
+    state.accountConnectors.find((c) => c.Id === result.accountConnectorId)?.properties.Resource,
+    customer.org,
+  );
 });
 
 test('cancelling stops cleanly and records what was done', async () => {
@@ -120,7 +149,10 @@ test('cancelling stops cleanly and records what was done', async () => {
   const handle = await startOnboarding(h, customer);
   await waitUntil(h.env.client, handle.workflowId, 'consent');
   await handle.cancel();
-  await assert.rejects(handle.result(), (err: Error) => err instanceof WorkflowFailedError && isCancellation(err.cause));
+  await assert.rejects(
+    handle.result(),
+    (err: Error) => err instanceof WorkflowFailedError && isCancellation(err.cause),
+  );
   const status = await handle.query(statusQuery);
   assert.equal(status.step, 'cancelled');
   assert.ok(status.timeline.some((t) => t.step === 'registering-app' && t.event === 'app ready'));

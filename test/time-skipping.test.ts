@@ -25,7 +25,10 @@ test('a consent wait of three days, then consent, then verified', async () => {
   await h.env.sleep('3 days');
   const still = await handle.query(statusQuery);
   assert.equal(still.step, 'waiting-for-consent', 'still waiting after three days');
-  assert.ok(deadline - Date.parse(still.timeline.at(-1)!.at) > 20 * 86_400_000, 'the default consent deadline is weeks away');
+  assert.ok(
+    deadline - Date.parse(still.timeline.at(-1)!.at) > 20 * 86_400_000,
+    'the default consent deadline is weeks away',
+  );
 
   const appId = (await h.sim.state()).applications[0].appId;
   await h.sim.grantConsent(customer.tenantId, appId);

@@ -10,7 +10,10 @@ export function appSpecFrom(config: Config): AppSpec {
   return {
     uniqueName: config.APP_UNIQUE_NAME,
     displayName: config.APP_DISPLAY_NAME,
-    redirectUris: [`${config.CYCLR_SERVICE_BASE_URL}/connector/callback`, `${config.PUBLIC_BASE_URL}/callbacks/consent`],
+    redirectUris: [
+      `${config.CYCLR_SERVICE_BASE_URL}/connector/callback`,
+      `${config.PUBLIC_BASE_URL}/callbacks/consent`,
+    ],
     secretLifetimeDays: config.APP_SECRET_LIFETIME_DAYS,
   };
 }
@@ -30,7 +33,10 @@ export function appOwnerActivities(client: Client, config: Config) {
     },
 
     /** Signals each requester; one that has ended since it asked is skipped. */
-    async deliverAppCredentials(input: { replyTo: string[]; delivery: AppCredentialsDelivery }): Promise<void> {
+    async deliverAppCredentials(input: {
+      replyTo: string[];
+      delivery: AppCredentialsDelivery;
+    }): Promise<void> {
       await Promise.all(
         input.replyTo.map(async (workflowId) => {
           try {

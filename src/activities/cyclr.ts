@@ -11,12 +11,17 @@ const isMasked = (value: string | null) => value !== null && /^\*+$/.test(value)
 export function cyclrActivities(cyclr: CyclrClient, keys: KeyRing, connectorName: string) {
   return {
     /** Finds the account's Dynamics connector, installing it only when there is none. */
-    async ensureAccountConnector(accountId: string): Promise<{ accountConnectorId: number; installed: boolean }> {
+    async ensureAccountConnector(
+      accountId: string,
+    ): Promise<{ accountConnectorId: number; installed: boolean }> {
       const existing = (await cyclr.listAccountConnectors(accountId))
         .filter((ac) => ac.Connector?.Name === connectorName)
         .sort((a, b) => a.Id - b.Id);
       if (existing.length > 1) {
-        log.warn('Several Dynamics connectors installed in the account; using the oldest', { accountId, ids: existing.map((e) => e.Id) });
+        log.warn('Several Dynamics connectors installed in the account; using the oldest', {
+          accountId,
+          ids: existing.map((e) => e.Id),
+        });
       }
       if (existing[0]) return { accountConnectorId: existing[0].Id, installed: false };
       const connectorId = await cyclr.connectorId(connectorName, accountId);
@@ -44,7 +49,8 @@ export function cyclrActivities(cyclr: CyclrClient, keys: KeyRing, connectorName
       };
       const ctx = Context.current();
       const earlier = (ctx.info.heartbeatDetails as { written?: string[] } | undefined)?.written ?? [];
-      const secretIsOurs = input.secretWrittenKeyId === input.clientSecret.credentialKeyId || earlier.includes('ClientSecret');
+      const secretIsOurs =
+        input.secretWrittenKeyId === input.clientSecret.credentialKeyId || earlier.includes('ClientSecret');
       const current = await cyclr.listProperties(input.accountId, input.accountConnectorId);
       const written: string[] = [];
       for (const [name, value] of Object.entries(desired)) {
@@ -70,7 +76,11 @@ export function cyclrActivities(cyclr: CyclrClient, keys: KeyRing, connectorName
         cyclr.listProperties(input.accountId, input.accountConnectorId),
       ]);
       const value = (name: string) => properties.find((p) => p.Name === name)?.Value ?? null;
-      return { authenticated: connector.Authenticated === true, resource: value('Resource'), clientId: value('ClientId') };
+      return {
+        authenticated: connector.Authenticated === true,
+        resource: value('Resource'),
+        clientId: value('ClientId'),
+      };
     },
   };
 }

@@ -26,7 +26,11 @@ export function graphActivities(graph: GraphClient, keys: KeyRing) {
      * Adds one client secret. The secret's displayName names this activity, so a retry after a
      * crash (whose secretText is lost for good) retires the orphan before adding the replacement.
      */
-    async createClientSecret(input: { objectId: string; uniqueName: string; lifetimeDays: number }): Promise<AppCredentials['secret']> {
+    async createClientSecret(input: {
+      objectId: string;
+      uniqueName: string;
+      lifetimeDays: number;
+    }): Promise<AppCredentials['secret']> {
       const info = Context.current().info;
       const marker = `dynamics-onboarding ${info.workflowExecution?.runId ?? 'standalone'}/${info.activityId}`;
       const app = await graph.getApplication(input.uniqueName);
@@ -35,7 +39,11 @@ export function graphActivities(graph: GraphClient, keys: KeyRing) {
       }
       const endDateTime = new Date(Date.now() + input.lifetimeDays * 86_400_000).toISOString();
       const created = await graph.addPassword(input.objectId, marker, endDateTime);
-      return { ...sealSecret(keys, created.secretText), credentialKeyId: created.keyId, expiresAt: created.endDateTime };
+      return {
+        ...sealSecret(keys, created.secretText),
+        credentialKeyId: created.keyId,
+        expiresAt: created.endDateTime,
+      };
     },
 
     async removeClientSecret(input: { objectId: string; credentialKeyId: string }): Promise<void> {

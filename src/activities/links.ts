@@ -7,7 +7,12 @@ import { signLinkState } from '../secrets/link-state';
 
 export function linkActivities(config: Config, keys: KeyRing) {
   return {
-    async consentLink(input: { workflowId: string; customerTenant: string; appId: string; expiresAt: string }): Promise<string> {
+    async consentLink(input: {
+      workflowId: string;
+      customerTenant: string;
+      appId: string;
+      expiresAt: string;
+    }): Promise<string> {
       const state = signLinkState(keys.stateSigningKey, {
         purpose: 'consent',
         workflowId: input.workflowId,

@@ -16,11 +16,14 @@ export function formatStatus(s: OnboardingStatus): string {
   if (s.appId) lines.push(`  app id         ${s.appId}`);
   if (s.accountConnectorId !== null) lines.push(`  connector id   ${s.accountConnectorId}`);
   if (s.lastError) {
-    lines.push(`  last error     ${s.lastError.code ? `AADSTS${s.lastError.code} ` : ''}${s.lastError.name} (${s.lastError.class}) at ${s.lastError.at}`);
+    lines.push(
+      `  last error     ${s.lastError.code ? `AADSTS${s.lastError.code} ` : ''}${s.lastError.name} (${s.lastError.class}) at ${s.lastError.at}`,
+    );
     lines.push(`                 ${s.lastError.message}`);
     lines.push(`  remediation    ${s.lastError.remediation}`);
   }
   lines.push('  timeline');
-  for (const t of s.timeline) lines.push(`    ${t.at}  ${t.step.padEnd(24)} ${t.event}${t.detail ? `: ${t.detail}` : ''}`);
+  for (const t of s.timeline)
+    lines.push(`    ${t.at}  ${t.step.padEnd(24)} ${t.event}${t.detail ? `: ${t.detail}` : ''}`);
   return lines.join('\n');
 }

@@ -45,11 +45,16 @@ export class CyclrClient {
       client_secret: this.opts.clientSecret,
     });
     const res = await send('cyclr', 'API token request', () =>
-      this.http.post('/oauth/token', form.toString(), { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }),
+      this.http.post('/oauth/token', form.toString(), {
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      }),
     );
     if (res.status === 200 && typeof res.data?.access_token === 'string') {
       const expiresIn = Number(res.data.expires_in ?? 3600);
-      this.cached = { token: res.data.access_token, refreshAt: Date.now() + Math.max(expiresIn - 300, 30) * 1000 };
+      this.cached = {
+        token: res.data.access_token,
+        refreshAt: Date.now() + Math.max(expiresIn - 300, 30) * 1000,
+      };
       return this.cached.token;
     }
     if (res.status === 400 || res.status === 401 || res.status === 403) {
@@ -61,7 +66,13 @@ export class CyclrClient {
     throw failureFor('cyclr', 'API token request', res);
   }
 
-  private async request(what: string, method: 'GET' | 'POST' | 'PUT', url: string, accountId?: string, data?: unknown): Promise<AxiosResponse> {
+  private async request(
+    what: string,
+    method: 'GET' | 'POST' | 'PUT',
+    url: string,
+    accountId?: string,
+    data?: unknown,
+  ): Promise<AxiosResponse> {
     const call = async () =>
       send('cyclr', what, async () =>
         this.http.request({
@@ -97,69 +108,130 @@ export class CyclrClient {
 
   async listAccountConnectors(accountId: string): Promise<AccountConnector[]> {
     const res = await this.request('list account connectors', 'GET', '/account/connectors', accountId);
-    if (res.status !== 200) throw this.accountFailure(accountId, res) ?? failureFor('cyclr', 'list account connectors', res);
+    if (res.status !== 200)
+      throw this.accountFailure(accountId, res) ?? failureFor('cyclr', 'list account connectors', res);
     return res.data as AccountConnector[];
   }
 
   async connectorId(name: string, accountId: string): Promise<number> {
     const known = this.connectorIds.get(name);
     if (known !== undefined) return known;
-    const res = await this.request('list connectors', 'GET', `/connectors?query=${encodeURIComponent(name)}`, accountId);
+    const res = await this.request(
+      'list connectors',
+      'GET',
+      `/connectors?query=${encodeURIComponent(name)}`,
+      accountId,
+    );
     if (res.status !== 200) throw failureFor('cyclr', 'list connectors', res);
     const match = (res.data as { Id: number; Name: string }[]).find((c) => c.Name === name);
     if (!match) {
-      throw nonRetryable(FailureTypes.configuration, `cyclr: no connector named "${name}" in the connector library; check DYNAMICS_CONNECTOR_NAME`);
+      throw nonRetryable(
+        FailureTypes.configuration,
+        `cyclr: no connector named "${name}" in the connector library; check DYNAMICS_CONNECTOR_NAME`,
+      );
     }
     this.connectorIds.set(name, match.Id);
     return match.Id;
   }
 
   async installConnector(accountId: string, connectorId: number, name: string): Promise<AccountConnector> {
-    const res = await this.request('install connector', 'POST', `/connectors/${connectorId}/install`, accountId, {
-      Name: name,
-      Description: 'Installed by dynamics-onboarding',
-    });
-    if (res.status !== 200 && res.status !== 201) throw this.accountFailure(accountId, res) ?? failureFor('cyclr', 'install connector', res);
+    const res = await this.request(
+      'install connector',
+      'POST',
+      `/connectors/${connectorId}/install`,
+      accountId,
+      {
+        Name: name,
+        Description: 'Installed by dynamics-onboarding',
+      },
+    );
+    if (res.status !== 200 && res.status !== 201)
+      throw this.accountFailure(accountId, res) ?? failureFor('cyclr', 'install connector', res);
     return res.data as AccountConnector;
   }
 
   async getAccountConnector(accountId: string, accountConnectorId: number): Promise<AccountConnector> {
-    const res = await this.request('read account connector', 'GET', `/account/connectors/${accountConnectorId}`, accountId);
+    const res = await this.request(
+      'read account connector',
+      'GET',
+      `/account/connectors/${accountConnectorId}`,
+      accountId,
+    );
     if (res.status === 404) {
-      throw nonRetryable(FailureTypes.rejected, `cyclr: account connector ${accountConnectorId} of account "${accountId}" no longer exists (deleted in Cyclr?)`);
+      throw nonRetryable(
+        FailureTypes.rejected,
+        `cyclr: account connector ${accountConnectorId} of account "${accountId}" no longer exists (deleted in Cyclr?)`,
+      );
     }
     if (res.status !== 200) throw failureFor('cyclr', 'read account connector', res);
     return res.data as AccountConnector;
   }
 
   async listProperties(accountId: string, accountConnectorId: number): Promise<ConnectorProperty[]> {
-    const res = await this.request('list properties', 'GET', `/account/connectors/${accountConnectorId}/properties`, accountId);
+    const res = await this.request(
+      'list properties',
+      'GET',
+      `/account/connectors/${accountConnectorId}/properties`,
+      accountId,
+    );
     if (res.status !== 200) throw failureFor('cyclr', 'list properties', res);
     return res.data as ConnectorProperty[];
   }
 
-  async createProperty(accountId: string, accountConnectorId: number, name: string, value: string): Promise<void> {
-    const res = await this.request('create property', 'POST', `/account/connectors/${accountConnectorId}/properties`, accountId, {
-      Name: name,
-      Value: value,
-    });
+  async createProperty(
+    accountId: string,
+    accountConnectorId: number,
+    name: string,
+    value: string,
+  ): Promise<void> {
+    const res = await this.request(
+      'create property',
+      'POST',
+      `/account/connectors/${accountConnectorId}/properties`,
+      accountId,
+      {
+        Name: name,
+        Value: value,
+      },
+    );
     if (res.status !== 200 && res.status !== 201) throw failureFor('cyclr', `create property ${name}`, res);
   }
 
-  async updateProperty(accountId: string, accountConnectorId: number, property: ConnectorProperty, value: string): Promise<void> {
-    const res = await this.request('update property', 'PUT', `/account/connectors/${accountConnectorId}/properties/${property.Id}`, accountId, {
-      Id: property.Id,
-      Name: property.Name,
-      Value: value,
-    });
-    if (res.status !== 200 && res.status !== 204) throw failureFor('cyclr', `update property ${property.Name}`, res);
+  async updateProperty(
+    accountId: string,
+    accountConnectorId: number,
+    property: ConnectorProperty,
+    value: string,
+  ): Promise<void> {
+    const res = await this.request(
+      'update property',
+      'PUT',
+      `/account/connectors/${accountConnectorId}/properties/${property.Id}`,
+      accountId,
+      {
+        Id: property.Id,
+        Name: property.Name,
+        Value: value,
+      },
+    );
+    if (res.status !== 200 && res.status !== 204)
+      throw failureFor('cyclr', `update property ${property.Name}`, res);
   }
 
   /** A one-time sign-in token: single use, valid 5 minutes. */
-  async createSignInToken(accountId: string, username: string): Promise<{ token: string; expiresAtUtc: string }> {
-    const res = await this.request('create sign-in token', 'POST', `/accounts/${encodeURIComponent(accountId)}/signintoken`, undefined, {
-      Username: username,
-    });
+  async createSignInToken(
+    accountId: string,
+    username: string,
+  ): Promise<{ token: string; expiresAtUtc: string }> {
+    const res = await this.request(
+      'create sign-in token',
+      'POST',
+      `/accounts/${encodeURIComponent(accountId)}/signintoken`,
+      undefined,
+      {
+        Username: username,
+      },
+    );
     if (res.status !== 200 || typeof res.data?.Token !== 'string') {
       throw this.accountFailure(accountId, res) ?? failureFor('cyclr', 'create sign-in token', res);
     }

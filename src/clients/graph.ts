@@ -35,14 +35,24 @@ export class GraphClient {
     this.http = createHttp(`${baseUrl}/v1.0`, timeoutMs);
   }
 
-  private async request(what: string, method: 'GET' | 'POST' | 'PATCH', url: string, data?: unknown, headers: Record<string, string> = {}) {
+  private async request(
+    what: string,
+    method: 'GET' | 'POST' | 'PATCH',
+    url: string,
+    data?: unknown,
+    headers: Record<string, string> = {},
+  ) {
     const call = async () =>
       send('graph', what, async () =>
         this.http.request({
           method,
           url,
           data,
-          headers: { Authorization: `Bearer ${await this.tokens.token()}`, 'Content-Type': 'application/json', ...headers },
+          headers: {
+            Authorization: `Bearer ${await this.tokens.token()}`,
+            'Content-Type': 'application/json',
+            ...headers,
+          },
         }),
       );
     let res = await call();
@@ -55,29 +65,49 @@ export class GraphClient {
   }
 
   /** PATCH applications(uniqueName=...) with Prefer: create-if-missing; returns ids. */
-  async upsertApplication(spec: ApplicationSpec): Promise<{ objectId: string; appId: string; created: boolean }> {
+  async upsertApplication(
+    spec: ApplicationSpec,
+  ): Promise<{ objectId: string; appId: string; created: boolean }> {
     const path = `/applications(uniqueName='${encodeURIComponent(spec.uniqueName)}')`;
     const body = {
       displayName: spec.displayName,
       signInAudience: 'AzureADMultipleOrgs',
       web: { redirectUris: spec.redirectUris },
       requiredResourceAccess: [
-        { resourceAppId: MICROSOFT_GRAPH_APP_ID, resourceAccess: [{ id: GRAPH_USER_READ_SCOPE_ID, type: 'Scope' }] },
-        { resourceAppId: DYNAMICS_CRM_APP_ID, resourceAccess: [{ id: DYNAMICS_USER_IMPERSONATION_SCOPE_ID, type: 'Scope' }] },
+        {
+          resourceAppId: MICROSOFT_GRAPH_APP_ID,
+          resourceAccess: [{ id: GRAPH_USER_READ_SCOPE_ID, type: 'Scope' }],
+        },
+        {
+          resourceAppId: DYNAMICS_CRM_APP_ID,
+          resourceAccess: [{ id: DYNAMICS_USER_IMPERSONATION_SCOPE_ID, type: 'Scope' }],
+        },
       ],
     };
-    const res = await this.request('upsert application', 'PATCH', path, body, { Prefer: 'create-if-missing' });
+    const res = await this.request('upsert application', 'PATCH', path, body, {
+      Prefer: 'create-if-missing',
+    });
     if (res.status === 201) return { objectId: res.data.id, appId: res.data.appId, created: true };
     if (res.status !== 204) throw failureFor('graph', 'upsert application', res);
     const found = await this.getApplication(spec.uniqueName);
     return { ...found, created: false };
   }
 
-  async getApplication(uniqueName: string): Promise<{ objectId: string; appId: string; passwordCredentials: PasswordCredential[] }> {
-    const res = await this.request('read application', 'GET', `/applications(uniqueName='${encodeURIComponent(uniqueName)}')`);
+  async getApplication(
+    uniqueName: string,
+  ): Promise<{ objectId: string; appId: string; passwordCredentials: PasswordCredential[] }> {
+    const res = await this.request(
+      'read application',
+      'GET',
+      `/applications(uniqueName='${encodeURIComponent(uniqueName)}')`,
+    );
     if (res.status === 404) throw replicationPending('application', uniqueName, res);
     if (res.status !== 200) throw failureFor('graph', 'read application', res);
-    return { objectId: res.data.id, appId: res.data.appId, passwordCredentials: res.data.passwordCredentials ?? [] };
+    return {
+      objectId: res.data.id,
+      appId: res.data.appId,
+      passwordCredentials: res.data.passwordCredentials ?? [],
+    };
   }
 
   /** Creates the service principal, or finds it when it exists (409). */
@@ -88,31 +118,57 @@ export class GraphClient {
       throw replicationPending('application', appId, res);
     }
     if (res.status !== 409) throw failureFor('graph', 'create service principal', res);
-    const found = await this.request('read service principal', 'GET', `/servicePrincipals(appId='${encodeURIComponent(appId)}')`);
+    const found = await this.request(
+      'read service principal',
+      'GET',
+      `/servicePrincipals(appId='${encodeURIComponent(appId)}')`,
+    );
     if (found.status === 404) throw replicationPending('service principal', appId, found);
     if (found.status !== 200) throw failureFor('graph', 'read service principal', found);
     return { servicePrincipalId: found.data.id, created: false };
   }
 
-  async addPassword(objectId: string, displayName: string, endDateTime: string): Promise<{ keyId: string; secretText: string; endDateTime: string }> {
-    const res = await this.request('add client secret', 'POST', `/applications/${encodeURIComponent(objectId)}/addPassword`, {
-      passwordCredential: { displayName, endDateTime },
-    });
+  async addPassword(
+    objectId: string,
+    displayName: string,
+    endDateTime: string,
+  ): Promise<{ keyId: string; secretText: string; endDateTime: string }> {
+    const res = await this.request(
+      'add client secret',
+      'POST',
+      `/applications/${encodeURIComponent(objectId)}/addPassword`,
+      {
+        passwordCredential: { displayName, endDateTime },
+      },
+    );
     if (res.status === 404) throw replicationPending('application', objectId, res);
-    if (res.status !== 200 || typeof res.data?.secretText !== 'string') throw failureFor('graph', 'add client secret', res);
+    if (res.status !== 200 || typeof res.data?.secretText !== 'string')
+      throw failureFor('graph', 'add client secret', res);
     return { keyId: res.data.keyId, secretText: res.data.secretText, endDateTime: res.data.endDateTime };
   }
 
   async removePassword(objectId: string, keyId: string): Promise<void> {
-    const res = await this.request('remove client secret', 'POST', `/applications/${encodeURIComponent(objectId)}/removePassword`, { keyId });
+    const res = await this.request(
+      'remove client secret',
+      'POST',
+      `/applications/${encodeURIComponent(objectId)}/removePassword`,
+      { keyId },
+    );
     if (res.status === 204 || res.status === 200) return;
-    if (res.status === 404 || (res.status === 400 && /not.*found|does not exist/i.test(summariseBody(res.data)))) return;
+    if (
+      res.status === 404 ||
+      (res.status === 400 && /not.*found|does not exist/i.test(summariseBody(res.data)))
+    )
+      return;
     throw failureFor('graph', 'remove client secret', res);
   }
 }
 
 /** Entra is eventually consistent: a fresh object may read as missing for a while. */
 function replicationPending(kind: string, id: string, res: AxiosResponse): Error {
-  if (res.status === 403) return nonRetryable(FailureTypes.configuration, `graph: access to ${kind} ${id} denied`);
-  return transientFailure(`graph: ${kind} ${id} not visible yet (HTTP ${res.status}, Entra replication); retrying`);
+  if (res.status === 403)
+    return nonRetryable(FailureTypes.configuration, `graph: access to ${kind} ${id} denied`);
+  return transientFailure(
+    `graph: ${kind} ${id} not visible yet (HTTP ${res.status}, Entra replication); retrying`,
+  );
 }

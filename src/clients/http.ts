@@ -33,7 +33,11 @@ export function retryAfterMs(header: unknown, now = Date.now()): number | undefi
   return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, 600_000) : undefined;
 }
 
-export function transientFailure(message: string, retryAfter?: number, details?: unknown): ApplicationFailure {
+export function transientFailure(
+  message: string,
+  retryAfter?: number,
+  details?: unknown,
+): ApplicationFailure {
   return ApplicationFailure.create({
     type: FailureTypes.transient,
     message,
@@ -43,7 +47,12 @@ export function transientFailure(message: string, retryAfter?: number, details?:
 }
 
 export function nonRetryable(type: string, message: string, details?: unknown): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? undefined : [details] });
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: true,
+    details: details === undefined ? undefined : [details],
+  });
 }
 
 function activityContext(): Context | undefined {
@@ -59,7 +68,11 @@ function activityContext(): Context | undefined {
  * Inside an activity it heartbeats while waiting, so a worker that dies mid-request is noticed
  * within the heartbeat timeout rather than the whole start-to-close timeout.
  */
-export async function send<T = unknown>(service: ServiceName, what: string, call: () => Promise<AxiosResponse<T>>): Promise<AxiosResponse<T>> {
+export async function send<T = unknown>(
+  service: ServiceName,
+  what: string,
+  call: () => Promise<AxiosResponse<T>>,
+): Promise<AxiosResponse<T>> {
   const ctx = activityContext();
   ctx?.heartbeat();
   const beat = ctx ? setInterval(() => ctx.heartbeat(), 1000) : undefined;
@@ -96,7 +109,11 @@ export function failureFor(service: ServiceName, what: string, res: AxiosRespons
     return transientFailure(text, retryAfterMs(res.headers['retry-after']), { status: res.status });
   }
   if (res.status === 401 || res.status === 403) {
-    return nonRetryable(FailureTypes.configuration, `${text}: check the ${service} credentials and their permissions`, { status: res.status });
+    return nonRetryable(
+      FailureTypes.configuration,
+      `${text}: check the ${service} credentials and their permissions`,
+      { status: res.status },
+    );
   }
   return nonRetryable(FailureTypes.rejected, text, { status: res.status });
 }

@@ -48,10 +48,14 @@ export class GraphTokenProvider {
     );
     if (res.status === 200 && typeof res.data?.access_token === 'string') {
       const expiresIn = Number(res.data.expires_in ?? 3599);
-      this.cached = { token: res.data.access_token, refreshAt: Date.now() + Math.max(expiresIn - 120, 30) * 1000 };
+      this.cached = {
+        token: res.data.access_token,
+        refreshAt: Date.now() + Math.max(expiresIn - 120, 30) * 1000,
+      };
       return this.cached.token;
     }
-    const description = typeof res.data?.error_description === 'string' ? res.data.error_description : undefined;
+    const description =
+      typeof res.data?.error_description === 'string' ? res.data.error_description : undefined;
     if (description) {
       const classified = classifyAadsts(description, {}, res.data?.error);
       const message = `identity: Graph token for GRAPH_CLIENT_ID failed: ${classified.verbatim}`;

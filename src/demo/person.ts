@@ -17,7 +17,10 @@ export interface Visit {
 }
 
 const unescape = (s: string) =>
-  s.replace(/&(amp|lt|gt|quot|#39);/g, (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
+  s.replace(
+    /&(amp|lt|gt|quot|#39);/g,
+    (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!,
+  );
 
 function attribute(tag: string, name: string): string | undefined {
   const match = new RegExp(`\\b${name}\\s*=\\s*"([^"]*)"`, 'i').exec(tag);
@@ -30,7 +33,8 @@ function parseForm(html: string): { action: string; fields: Record<string, strin
   const fields: Record<string, string> = {};
   for (const input of form[1].match(/<input\b[^>]*>/gi) ?? []) {
     const name = attribute(input, 'name');
-    if (name && attribute(input, 'type')?.toLowerCase() === 'hidden') fields[name] = attribute(input, 'value') ?? '';
+    if (name && attribute(input, 'type')?.toLowerCase() === 'hidden')
+      fields[name] = attribute(input, 'value') ?? '';
   }
   return { action: attribute(form[0], 'action') ?? '', fields };
 }
@@ -52,9 +56,17 @@ export async function followLink(link: string, opts: PersonOptions): Promise<Vis
     const body = await res.text();
     const form = res.status === 200 ? parseForm(body) : undefined;
     if (!form) return { url, status: res.status, body, trail };
-    const fields = new URLSearchParams({ ...form.fields, username: opts.username, decision: opts.decision ?? 'accept' });
+    const fields = new URLSearchParams({
+      ...form.fields,
+      username: opts.username,
+      decision: opts.decision ?? 'accept',
+    });
     url = new URL(form.action || url, url).toString();
-    init = { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: fields.toString() };
+    init = {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: fields.toString(),
+    };
   }
   throw new Error(`followLink: more than ${opts.maxSteps ?? 20} steps from ${link}`);
 }

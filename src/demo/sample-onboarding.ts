@@ -8,22 +8,36 @@ import type { WaitingFor } from '../shared/steps';
 import { followLink } from './person';
 
 async function simControl(simBaseUrl: string, path: string, body: unknown): Promise<void> {
-  const res = await fetch(`${simBaseUrl}/_sim${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${simBaseUrl}/_sim${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`simulator control ${path}: HTTP ${res.status} ${await res.text()}`);
 }
 
-export async function waitUntil(client: Client, workflowId: string, what: WaitingFor, timeoutMs = 60_000): Promise<OnboardingStatus> {
+export async function waitUntil(
+  client: Client,
+  workflowId: string,
+  what: WaitingFor,
+  timeoutMs = 60_000,
+): Promise<OnboardingStatus> {
   const handle = client.workflow.getHandle(workflowId);
   const until = Date.now() + timeoutMs;
   for (;;) {
     const status = await handle.query(statusQuery);
     if (status.waitingFor === what) return status;
-    if (Date.now() > until) throw new Error(`${workflowId} is not waiting for ${what} after ${timeoutMs} ms (step ${status.step})`);
+    if (Date.now() > until)
+      throw new Error(`${workflowId} is not waiting for ${what} after ${timeoutMs} ms (step ${status.step})`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
-export async function runSampleOnboarding(client: Client, simBaseUrl: string, log: (line: string) => void): Promise<OnboardingResult> {
+export async function runSampleOnboarding(
+  client: Client,
+  simBaseUrl: string,
+  log: (line: string) => void,
+): Promise<OnboardingResult> {
   const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
   const tenantId = '22222222-2222-4222-8222-222222222222';
   await simControl(simBaseUrl, '/tenants', {
@@ -44,7 +58,14 @@ export async function runSampleOnboarding(client: Client, simBaseUrl: string, lo
   const handle = await client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
     workflowId,
     taskQueue: TASK_QUEUE,
-    args: [{ cyclrAccountId: accountId, customerTenant: tenantId, resourceUrl: 'https://contoso.crm.dynamics.com', requester: 'npm start demo' }],
+    args: [
+      {
+        cyclrAccountId: accountId,
+        customerTenant: tenantId,
+        resourceUrl: 'https://contoso.crm.dynamics.com',
+        requester: 'npm start demo',
+      },
+    ],
   });
 
   const waiting = await waitUntil(client, workflowId, 'consent');

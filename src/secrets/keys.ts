@@ -13,11 +13,16 @@ export interface KeyRing {
 function parseSealingKeys(spec: string): KeyRing['sealing'] {
   const keys = new Map<string, Buffer>();
   let currentId = '';
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [id, b64] = part.split(':');
     const key = Buffer.from(b64 ?? '', 'base64');
     if (!id || key.length !== 32) {
-      throw new Error('Invalid configuration: SECRET_SEALING_KEYS: expected id:base64(32 random bytes)[,id:key...], e.g. k1:$(openssl rand -base64 32)');
+      throw new Error(
+        'Invalid configuration: SECRET_SEALING_KEYS: expected id:base64(32 random bytes)[,id:key...], e.g. k1:$(openssl rand -base64 32)',
+      );
     }
     keys.set(id, key);
     currentId ||= id;
@@ -29,7 +34,10 @@ function generatedKeys(dataDir: string): { sealing: string; signing: string } {
   const file = join(dataDir, 'dev-keys.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
   mkdirSync(dataDir, { recursive: true });
-  const keys = { sealing: `dev1:${randomBytes(32).toString('base64')}`, signing: randomBytes(32).toString('base64') };
+  const keys = {
+    sealing: `dev1:${randomBytes(32).toString('base64')}`,
+    signing: randomBytes(32).toString('base64'),
+  };
   writeFileSync(file, JSON.stringify(keys), { mode: 0o600 });
   return keys;
 }

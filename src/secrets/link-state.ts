@@ -13,7 +13,9 @@ export interface LinkState {
 }
 
 export function signLinkState(key: Buffer, state: LinkState): string {
-  const body = Buffer.from(JSON.stringify([state.purpose, state.workflowId, state.attempt, state.exp])).toString('base64url');
+  const body = Buffer.from(
+    JSON.stringify([state.purpose, state.workflowId, state.attempt, state.exp]),
+  ).toString('base64url');
   return `${body}.${createHmac('sha256', key).update(body).digest('base64url')}`;
 }
 
@@ -37,7 +39,8 @@ export function verifyLinkState(
   } catch {
     return { ok: false, reason: 'the state parameter is malformed' };
   }
-  if (!Array.isArray(parts) || parts.length !== 4) return { ok: false, reason: 'the state parameter is malformed' };
+  if (!Array.isArray(parts) || parts.length !== 4)
+    return { ok: false, reason: 'the state parameter is malformed' };
   const [p, workflowId, attempt, exp] = parts as [string, string, number, number];
   if (p !== purpose) return { ok: false, reason: `this is not a ${purpose} link` };
   if (exp < nowSeconds) return { ok: false, reason: 'the link has expired; ask ops for the current link' };

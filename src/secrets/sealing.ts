@@ -15,11 +15,15 @@ export function sealSecret(ring: KeyRing, plaintext: string): SealedSecret {
 export function openSecret(ring: KeyRing, secret: SealedSecret): string {
   const key = ring.sealing.keys.get(secret.keyId);
   if (!key) {
-    throw new Error(`No sealing key "${secret.keyId}" is configured: add it to SECRET_SEALING_KEYS (old keys must stay until no workflow uses them)`);
+    throw new Error(
+      `No sealing key "${secret.keyId}" is configured: add it to SECRET_SEALING_KEYS (old keys must stay until no workflow uses them)`,
+    );
   }
   const raw = Buffer.from(secret.sealed, 'base64url');
   const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
   decipher.setAAD(Buffer.from(secret.keyId));
   decipher.setAuthTag(raw.subarray(raw.length - 16));
-  return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+  return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString(
+    'utf8',
+  );
 }

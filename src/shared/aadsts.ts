@@ -41,7 +41,8 @@ const CATALOG: Record<number, CatalogEntry> = {
   700016: {
     name: 'UnauthorizedClient_DoesNotMatchRequest',
     class: 'configuration',
-    meaning: 'The app was not found in the directory: wrong client id or tenant, or a brand-new app not yet replicated.',
+    meaning:
+      'The app was not found in the directory: wrong client id or tenant, or a brand-new app not yet replicated.',
     remediation: (ctx) =>
       `Check that the Cyclr ClientId property is the app's Application (client) ID${ctx.appId ? ` ${ctx.appId}` : ''}. If the app was created minutes ago this is replication delay: retry the sign-in in a few minutes.${signInLink(ctx)}`,
   },
@@ -56,12 +57,13 @@ const CATALOG: Record<number, CatalogEntry> = {
     name: 'InvalidClientSecretExpiredKeysProvided',
     class: 'configuration',
     meaning: "The app's client secret has expired.",
-    remediation: () => 'Create a new client secret for the app (addPassword) and set it as the Cyclr ClientSecret property.',
+    remediation: () =>
+      'Create a new client secret for the app (addPassword) and set it as the Cyclr ClientSecret property.',
   },
   50011: {
     name: 'InvalidReplyTo',
     class: 'configuration',
-    meaning: "The redirect URI is not registered on the app.",
+    meaning: 'The redirect URI is not registered on the app.',
     remediation: () =>
       "Add Cyclr's callback URL https://{CyclrServiceDomain}/connector/callback to the app's web redirect URIs (the app registration step does this; re-run it).",
   },
@@ -145,19 +147,22 @@ const CATALOG: Record<number, CatalogEntry> = {
     name: 'ServiceNotSubscribed',
     class: 'configuration',
     meaning: "The customer's organisation has not subscribed to or enabled Dynamics 365.",
-    remediation: (ctx) => `The customer must have Dynamics 365 in tenant ${ctx.customerTenant ?? ''}; check the tenant and org URL.`,
+    remediation: (ctx) =>
+      `The customer must have Dynamics 365 in tenant ${ctx.customerTenant ?? ''}; check the tenant and org URL.`,
   },
   650057: {
     name: 'InvalidResource',
     class: 'configuration',
     meaning: "The requested resource is not in the app's required permissions.",
-    remediation: () => 'Re-run the app registration step so the app requests Dynamics CRM user_impersonation.',
+    remediation: () =>
+      'Re-run the app registration step so the app requests Dynamics CRM user_impersonation.',
   },
   53003: {
     name: 'BlockedByConditionalAccess',
     class: 'needs-person',
     meaning: "The customer's Conditional Access policy blocked the sign-in.",
-    remediation: () => "The customer's admin must allow the app or the user under their Conditional Access policies.",
+    remediation: () =>
+      "The customer's admin must allow the app or the user under their Conditional Access policies.",
   },
 };
 
@@ -189,9 +194,20 @@ export function classifyAadsts(
   const code = aadstsCodeOf(errorDescription);
   const entry = code === null ? undefined : CATALOG[code];
   if (entry) {
-    return { code, name: entry.name, class: entry.class, meaning: entry.meaning, remediation: entry.remediation(ctx), verbatim };
+    return {
+      code,
+      name: entry.name,
+      class: entry.class,
+      meaning: entry.meaning,
+      remediation: entry.remediation(ctx),
+      verbatim,
+    };
   }
-  if ((code !== null && TRANSIENT_CODES.has(code)) || oauthError === 'temporarily_unavailable' || oauthError === 'server_error') {
+  if (
+    (code !== null && TRANSIENT_CODES.has(code)) ||
+    oauthError === 'temporarily_unavailable' ||
+    oauthError === 'server_error'
+  ) {
     return {
       code,
       name: 'Transient',

@@ -15,8 +15,7 @@ export interface AppCredentials {
 }
 
 export type AppCredentialsDelivery =
-  | { ok: true; credentials: AppCredentials }
-  | { ok: false; errorType: string; message: string };
+  { ok: true; credentials: AppCredentials } | { ok: false; errorType: string; message: string };
 
 export interface AppCredentialsRequest {
   /** Workflow id to deliver the credentials to. */

@@ -9,12 +9,14 @@ export const consentGrantedSignal = defineSignal<[ConsentGranted]>('consentGrant
 export const resourceCorrectedSignal = defineSignal<[ResourceCorrected]>('resourceCorrected');
 export const signInCompletedSignal = defineSignal<[SignInCompleted]>('signInCompleted');
 /** The consent callback came back with an error (declined, wrong tenant...): recorded, still waiting. */
-export const consentFailedSignal = defineSignal<[{ error: string; errorDescription?: string }]>('consentFailed');
+export const consentFailedSignal =
+  defineSignal<[{ error: string; errorDescription?: string }]>('consentFailed');
 export const statusQuery = defineQuery<OnboardingStatus>('status');
 
 /** Internal: between onboardings and the app-registration owner. */
 export const appCredentialsRequestedSignal = defineSignal<[AppCredentialsRequest]>('appCredentialsRequested');
-export const appCredentialsDeliveredSignal = defineSignal<[AppCredentialsDelivery]>('appCredentialsDelivered');
+export const appCredentialsDeliveredSignal =
+  defineSignal<[AppCredentialsDelivery]>('appCredentialsDelivered');
 export const appRegistrationStatusQuery = defineQuery<{
   appId: string | null;
   secretKeyId: string | null;

@@ -12,7 +12,9 @@ export function onboardingWorkflowId(cyclrAccountId: string): string {
 }
 
 export function accountIdFromWorkflowId(workflowId: string): string | undefined {
-  return workflowId.startsWith(ONBOARDING_ID_PREFIX) ? workflowId.slice(ONBOARDING_ID_PREFIX.length) : undefined;
+  return workflowId.startsWith(ONBOARDING_ID_PREFIX)
+    ? workflowId.slice(ONBOARDING_ID_PREFIX.length)
+    : undefined;
 }
 
 /** The shared multi-tenant app registration has exactly one owner workflow. */

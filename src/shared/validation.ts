@@ -5,24 +5,28 @@ import { z } from 'zod';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 /** Hosts of Dynamics 365 orgs in the public and sovereign clouds. */
-const DYNAMICS_HOST = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.(api\.)?crm\d*\.(dynamics\.com|dynamics\.cn|microsoftdynamics\.us|appsplatform\.us|microsoftdynamics\.de)$/i;
+const DYNAMICS_HOST =
+  /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.(api\.)?crm\d*\.(dynamics\.com|dynamics\.cn|microsoftdynamics\.us|appsplatform\.us|microsoftdynamics\.de)$/i;
 const DURATION = /^\d+(\.\d+)?\s*(ms|s|m|h|d|w|seconds?|minutes?|hours?|days?|weeks?)$/i;
 
 export const accountIdSchema = z
   .string({ error: 'required: the Cyclr account API ID' })
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
-    error: 'expected the Cyclr account API ID: 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit',
+    error:
+      'expected the Cyclr account API ID: 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit',
   });
 
 export const tenantSchema = z
   .string({ error: "required: the customer's Entra tenant id (GUID) or verified domain" })
   .trim()
   .refine((v) => !['common', 'organizations', 'consumers'].includes(v.toLowerCase()), {
-    error: "expected the customer's own tenant (GUID or domain such as contoso.onmicrosoft.com), not common/organizations/consumers",
+    error:
+      "expected the customer's own tenant (GUID or domain such as contoso.onmicrosoft.com), not common/organizations/consumers",
     abort: true,
   })
   .refine((v) => GUID.test(v) || DOMAIN.test(v), {
-    error: "expected the customer's Entra tenant id (a GUID) or verified domain such as contoso.onmicrosoft.com",
+    error:
+      "expected the customer's Entra tenant id (a GUID) or verified domain such as contoso.onmicrosoft.com",
   })
   .transform((v) => v.toLowerCase());
 
@@ -46,9 +50,11 @@ export const resourceUrlSchema = z
     }
     if (url.protocol !== 'https:') return fail('must use https');
     if (url.username || url.password) return fail('must not contain credentials');
-    if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return fail('must be the org root, with no path, query or fragment');
+    if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash)
+      return fail('must be the org root, with no path, query or fragment');
     if (url.port) return fail('must not have a port');
-    if (!DYNAMICS_HOST.test(url.hostname)) return fail(`host "${url.hostname}" is not a Dynamics 365 org host`);
+    if (!DYNAMICS_HOST.test(url.hostname))
+      return fail(`host "${url.hostname}" is not a Dynamics 365 org host`);
     return `https://${url.hostname.toLowerCase()}`;
   });
 
@@ -113,5 +119,7 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): Parsed<z.output<S>> {
   const result = schema.safeParse(value);
-  return result.success ? { ok: true, value: result.data } : { ok: false, message: describeIssues(result.error) };
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, message: describeIssues(result.error) };
 }

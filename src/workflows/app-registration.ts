@@ -2,7 +2,14 @@
 // credentials (signal-with-start); it registers the app, its service principal and a client
 // secret once, then hands the same credentials to every requester. Serialising here is what keeps
 // fifty simultaneous onboardings from creating fifty secrets.
-import { ApplicationFailure, condition, continueAsNew, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  log,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { AppSpec } from '../activities/graph';
 import type { AppCredentials, AppCredentialsDelivery } from '../shared/app-credentials';
 import { appCredentialsRequestedSignal, appRegistrationStatusQuery } from '../shared/messages';
@@ -56,7 +63,11 @@ export async function dynamicsAppRegistration(input: AppRegistrationInput): Prom
     await activities.deliverAppCredentials({ replyTo: batch, delivery });
 
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2000) {
-      await continueAsNew<typeof dynamicsAppRegistration>({ spec: input.spec, credentials, pending: [...pending] });
+      await continueAsNew<typeof dynamicsAppRegistration>({
+        spec: input.spec,
+        credentials,
+        pending: [...pending],
+      });
     }
   }
 }

@@ -8,7 +8,10 @@ import type { LastError, OnboardingStatus } from '../shared/status';
 import type { Step, WaitingFor } from '../shared/steps';
 import type { ValidOnboardingInput } from '../shared/validation';
 
-export const onboardingStepKey = defineSearchAttributeKey(ONBOARDING_STEP_SEARCH_ATTRIBUTE, SearchAttributeType.KEYWORD);
+export const onboardingStepKey = defineSearchAttributeKey(
+  ONBOARDING_STEP_SEARCH_ATTRIBUTE,
+  SearchAttributeType.KEYWORD,
+);
 
 const TIMELINE_LIMIT = 200;
 
@@ -61,7 +64,12 @@ export class OnboardingState {
 
   note(event: string, detail?: string): void {
     const timeline = this.status.timeline;
-    timeline.push({ at: new Date().toISOString(), step: this.status.step, event, ...(detail ? { detail } : {}) });
+    timeline.push({
+      at: new Date().toISOString(),
+      step: this.status.step,
+      event,
+      ...(detail ? { detail } : {}),
+    });
     if (timeline.length > TIMELINE_LIMIT) timeline.splice(1, timeline.length - TIMELINE_LIMIT);
   }
 
@@ -76,7 +84,10 @@ export class OnboardingState {
       remediation: error.remediation,
     };
     this.status.lastError = lastError;
-    this.note('error', `${error.code ? `AADSTS${error.code} ` : ''}${error.name} (${error.class}): ${error.remediation}`);
+    this.note(
+      'error',
+      `${error.code ? `AADSTS${error.code} ` : ''}${error.name} (${error.class}): ${error.remediation}`,
+    );
     return lastError;
   }
 

@@ -53,7 +53,10 @@ class Expired extends Error {
 export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<OnboardingResult> {
   const parsed = onboardingInputSchema.safeParse(rawInput);
   if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`Invalid onboarding input: ${describeIssues(parsed.error)}`, FailureTypes.invalidInput);
+    throw ApplicationFailure.nonRetryable(
+      `Invalid onboarding input: ${describeIssues(parsed.error)}`,
+      FailureTypes.invalidInput,
+    );
   }
   const input = parsed.data;
   const workflowId = workflowInfo().workflowId;
@@ -85,12 +88,21 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
   });
   setHandler(consentFailedSignal, (raw) => {
     if (typeof raw?.error !== 'string') return state.note('rejected consentFailed signal', 'error: required');
-    state.recordError(classifyAadsts(typeof raw.errorDescription === 'string' ? raw.errorDescription : undefined, remediationContext(), raw.error));
+    state.recordError(
+      classifyAadsts(
+        typeof raw.errorDescription === 'string' ? raw.errorDescription : undefined,
+        remediationContext(),
+        raw.error,
+      ),
+    );
   });
   setHandler(resourceCorrectedSignal, (raw) => {
     const signal = resourceCorrectedSchema.safeParse(raw);
     if (!signal.success) return state.note('rejected resourceCorrected signal', describeIssues(signal.error));
-    state.note('resource corrected', `${status.resourceUrl} -> ${signal.data.resourceUrl} by ${signal.data.by}`);
+    state.note(
+      'resource corrected',
+      `${status.resourceUrl} -> ${signal.data.resourceUrl} by ${signal.data.by}`,
+    );
     status.resourceUrl = signal.data.resourceUrl;
     resourceChanged = true;
   });
@@ -99,10 +111,16 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     if (!signal.success) return state.note('rejected signInCompleted signal', describeIssues(signal.error));
     const { attempt } = signal.data;
     if (status.waitingFor !== 'sign-in' || (attempt !== undefined && attempt !== status.signInAttempt)) {
-      return state.note('ignored signInCompleted', `for attempt ${attempt ?? '?'}; current attempt ${status.signInAttempt}`);
+      return state.note(
+        'ignored signInCompleted',
+        `for attempt ${attempt ?? '?'}; current attempt ${status.signInAttempt}`,
+      );
     }
     signInOutcome = signal.data;
-    state.note(signal.data.ok ? 'sign-in completed' : 'sign-in failed', signal.data.by ? `reported by ${signal.data.by}` : undefined);
+    state.note(
+      signal.data.ok ? 'sign-in completed' : 'sign-in failed',
+      signal.data.by ? `reported by ${signal.data.by}` : undefined,
+    );
   });
 
   const remediationContext = (): RemediationContext => ({
@@ -116,7 +134,12 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
   const deadlineFrom = (duration: Duration) => new Date(Date.now() + durationMs(duration));
 
   /** Waits for `done`, or ends the onboarding as expired when the deadline passes. */
-  async function humanWait(what: WaitingFor, reason: string, deadline: Date, done: () => boolean): Promise<void> {
+  async function humanWait(
+    what: WaitingFor,
+    reason: string,
+    deadline: Date,
+    done: () => boolean,
+  ): Promise<void> {
     state.waitFor(what, reason, deadline);
     if (!(await condition(done, Math.max(deadline.getTime() - Date.now(), 1)))) throw new Expired(what);
     state.stopWaiting();
@@ -127,7 +150,11 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     state.enter('registering-app');
     for (let request = 1; !delivery; request++) {
       await activities.requestAppCredentials(workflowId);
-      state.waitFor('app-registration', 'The app registration owner is preparing the shared app and its secret.', null);
+      state.waitFor(
+        'app-registration',
+        'The app registration owner is preparing the shared app and its secret.',
+        null,
+      );
       if (!(await condition(() => delivery !== undefined, '15 minutes')) && request >= 4) {
         throw ApplicationFailure.nonRetryable(
           'The app registration owner did not answer in an hour: check that a worker runs and the dynamicsAppRegistration workflow is healthy',
@@ -137,7 +164,10 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     }
     state.stopWaiting();
     if (!delivery.ok) {
-      throw ApplicationFailure.nonRetryable(`App registration failed: ${delivery.message}`, FailureTypes.appRegistrationFailed);
+      throw ApplicationFailure.nonRetryable(
+        `App registration failed: ${delivery.message}`,
+        FailureTypes.appRegistrationFailed,
+      );
     }
     credentials = delivery.credentials;
     servicePrincipalId = credentials.servicePrincipalId;
@@ -166,7 +196,8 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     resourceChanged = false;
     const connector = await activities.ensureAccountConnector(input.cyclrAccountId);
     status.accountConnectorId = connector.accountConnectorId;
-    if (connector.installed) state.note('connector installed', `account connector ${connector.accountConnectorId}`);
+    if (connector.installed)
+      state.note('connector installed', `account connector ${connector.accountConnectorId}`);
     const { written } = await activities.setConnectorProperties({
       accountId: input.cyclrAccountId,
       accountConnectorId: connector.accountConnectorId,
@@ -186,7 +217,11 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     status.signInAttempt += 1;
     signInOutcome = undefined;
     const deadline = deadlineFrom(deadlines.signIn);
-    status.signInUrl = await localActivities.signInLink({ workflowId, attempt: status.signInAttempt, expiresAt: deadline.toISOString() });
+    status.signInUrl = await localActivities.signInLink({
+      workflowId,
+      attempt: status.signInAttempt,
+      expiresAt: deadline.toISOString(),
+    });
     state.waitFor(
       'sign-in',
       `A user of the customer's tenant ${input.customerTenant} with access to ${status.resourceUrl} must open the sign-in link and sign in (attempt ${status.signInAttempt}).`,
@@ -196,8 +231,12 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     for (;;) {
       const remaining = deadline.getTime() - Date.now();
       if (remaining <= 0) throw new Expired('sign-in');
-      if (await condition(() => signInOutcome !== undefined || resourceChanged, Math.min(poll, remaining))) break;
-      const connector = await activities.readAccountConnector({ accountId: input.cyclrAccountId, accountConnectorId: status.accountConnectorId! });
+      if (await condition(() => signInOutcome !== undefined || resourceChanged, Math.min(poll, remaining)))
+        break;
+      const connector = await activities.readAccountConnector({
+        accountId: input.cyclrAccountId,
+        accountConnectorId: status.accountConnectorId!,
+      });
       if (connector.authenticated) {
         state.note('sign-in completed', 'Cyclr reports the connector authenticated');
         signInOutcome = { ok: true, by: 'poll' };
@@ -219,7 +258,10 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
   async function verify(): Promise<OnboardingResult['verified']> {
     state.enter('verifying');
     for (let read = 1; ; read++) {
-      const connector = await activities.readAccountConnector({ accountId: input.cyclrAccountId, accountConnectorId: status.accountConnectorId! });
+      const connector = await activities.readAccountConnector({
+        accountId: input.cyclrAccountId,
+        accountConnectorId: status.accountConnectorId!,
+      });
       const resourceOk = connector.resource === status.resourceUrl;
       const clientOk = connector.clientId === credentials!.appId;
       if (connector.authenticated && resourceOk && clientOk) {
@@ -228,7 +270,9 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
       if (read >= 3) {
         const problems = [
           connector.authenticated ? null : 'Cyclr reports the account connector as not authenticated',
-          resourceOk ? null : `Resource is ${connector.resource ?? 'missing'}, expected ${status.resourceUrl}`,
+          resourceOk
+            ? null
+            : `Resource is ${connector.resource ?? 'missing'}, expected ${status.resourceUrl}`,
           clientOk ? null : `ClientId is ${connector.clientId ?? 'missing'}, expected ${credentials!.appId}`,
         ].filter(Boolean);
         return Promise.reject(new VerificationMismatch(problems.join('; ')));
@@ -237,7 +281,11 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     }
   }
 
-  const result = (outcome: OnboardingResult['outcome'], verified: OnboardingResult['verified'], expiredWhile: WaitingFor | null): OnboardingResult => ({
+  const result = (
+    outcome: OnboardingResult['outcome'],
+    verified: OnboardingResult['verified'],
+    expiredWhile: WaitingFor | null,
+  ): OnboardingResult => ({
     outcome,
     cyclrAccountId: input.cyclrAccountId,
     customerTenant: input.customerTenant,
@@ -252,8 +300,13 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
 
   try {
     await registerApp();
-    if (input.consentAlreadyGranted) state.note('consent assumed', 'the input says the tenant already consented');
-    else await waitForConsent(() => `An administrator of the customer's tenant ${input.customerTenant} must grant admin consent to the app (open the consent link); ops then signal consentGranted, or the consent callback does.`);
+    if (input.consentAlreadyGranted)
+      state.note('consent assumed', 'the input says the tenant already consented');
+    else
+      await waitForConsent(
+        () =>
+          `An administrator of the customer's tenant ${input.customerTenant} must grant admin consent to the app (open the consent link); ops then signal consentGranted, or the consent callback does.`,
+      );
 
     let propagationRetries = 0;
     let needResource = true;
@@ -268,12 +321,22 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
       if (outcome.ok) {
         try {
           const verified = await verify();
-          state.enter('verified', `account connector ${status.accountConnectorId} authenticated for ${status.resourceUrl}`);
+          state.enter(
+            'verified',
+            `account connector ${status.accountConnectorId} authenticated for ${status.resourceUrl}`,
+          );
           status.lastError = null;
           return result('verified', verified, null);
         } catch (err) {
           if (!(err instanceof VerificationMismatch)) throw err;
-          state.recordError({ code: null, name: 'VerificationFailed', class: 'needs-person', meaning: err.message, remediation: `Cyclr does not show a working connection: ${err.message}. The properties are set again and the user signs in again.`, verbatim: err.message });
+          state.recordError({
+            code: null,
+            name: 'VerificationFailed',
+            class: 'needs-person',
+            meaning: err.message,
+            remediation: `Cyclr does not show a working connection: ${err.message}. The properties are set again and the user signs in again.`,
+            verbatim: err.message,
+          });
           needResource = true;
           continue;
         }
@@ -281,15 +344,24 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
       const error = classifyAadsts(outcome.errorDescription, remediationContext(), outcome.error);
       if (error.code === 65001) {
         const sinceConsent = consentGrantedAt === null ? Infinity : Date.now() - consentGrantedAt;
-        if (sinceConsent < CONSENT_PROPAGATION_WINDOW_MS && propagationRetries < CONSENT_PROPAGATION_RETRIES) {
+        if (
+          sinceConsent < CONSENT_PROPAGATION_WINDOW_MS &&
+          propagationRetries < CONSENT_PROPAGATION_RETRIES
+        ) {
           propagationRetries++;
-          state.recordError({ ...error, class: 'transient', remediation: `Consent was granted ${Math.round(sinceConsent / 1000)} s ago and may still be propagating in Entra; the sign-in is offered again shortly (retry ${propagationRetries} of ${CONSENT_PROPAGATION_RETRIES}).` });
+          state.recordError({
+            ...error,
+            class: 'transient',
+            remediation: `Consent was granted ${Math.round(sinceConsent / 1000)} s ago and may still be propagating in Entra; the sign-in is offered again shortly (retry ${propagationRetries} of ${CONSENT_PROPAGATION_RETRIES}).`,
+          });
           await sleep(15_000 * 2 ** (propagationRetries - 1));
           continue;
         }
         propagationRetries = 0;
         await waitForConsent(() => {
-          const withLink = state.recordError(classifyAadsts(outcome.errorDescription, remediationContext(), outcome.error));
+          const withLink = state.recordError(
+            classifyAadsts(outcome.errorDescription, remediationContext(), outcome.error),
+          );
           return `AADSTS65001: the customer's tenant has not consented. ${withLink.remediation}`;
         });
         continue;
@@ -302,7 +374,11 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
       }
       state.recordError(error);
       if (error.class === 'configuration') {
-        throw ApplicationFailure.nonRetryable(`${error.verbatim} (${error.name}). Fix: ${error.remediation}`, 'OnboardingConfigurationError', { aadsts: error.code });
+        throw ApplicationFailure.nonRetryable(
+          `${error.verbatim} (${error.name}). Fix: ${error.remediation}`,
+          'OnboardingConfigurationError',
+          { aadsts: error.code },
+        );
       }
       if (error.class === 'transient') await sleep('30 seconds');
       // needs-person and transient: a new sign-in attempt with a new link.
@@ -319,7 +395,14 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     }
     const failure = err instanceof ActivityFailure && err.cause ? err.cause : err;
     const message = failure instanceof Error ? failure.message : String(failure);
-    state.recordError({ code: null, name: failure instanceof ApplicationFailure ? (failure.type ?? 'Error') : 'Error', class: 'configuration', meaning: message, remediation: message, verbatim: message });
+    state.recordError({
+      code: null,
+      name: failure instanceof ApplicationFailure ? (failure.type ?? 'Error') : 'Error',
+      class: 'configuration',
+      meaning: message,
+      remediation: message,
+      verbatim: message,
+    });
     state.enter('failed', message);
     throw err;
   }

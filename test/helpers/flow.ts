@@ -8,16 +8,32 @@ import type { OnboardingInput } from '../../src/shared/validation';
 import type { Harness } from './harness';
 import type { Customer } from './sim-control';
 
-export async function startOnboarding(h: Harness, customer: Customer, extra: Partial<OnboardingInput> = {}): Promise<WorkflowHandle> {
+export async function startOnboarding(
+  h: Harness,
+  customer: Customer,
+  extra: Partial<OnboardingInput> = {},
+): Promise<WorkflowHandle> {
   return h.env.client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
     workflowId: onboardingWorkflowId(customer.accountId),
     taskQueue: TASK_QUEUE,
-    args: [{ cyclrAccountId: customer.accountId, customerTenant: customer.tenantId, resourceUrl: customer.org, ...extra }],
+    args: [
+      {
+        cyclrAccountId: customer.accountId,
+        customerTenant: customer.tenantId,
+        resourceUrl: customer.org,
+        ...extra,
+      },
+    ],
   });
 }
 
 /** The customer's admin opens the consent link and accepts (or declines). */
-export async function adminConsents(h: Harness, customer: Customer, decision: 'accept' | 'decline' = 'accept', username = customer.admin) {
+export async function adminConsents(
+  h: Harness,
+  customer: Customer,
+  decision: 'accept' | 'decline' = 'accept',
+  username = customer.admin,
+) {
   const status = await waitUntil(h.env.client, onboardingWorkflowId(customer.accountId), 'consent');
   assert.ok(status.consentUrl, 'a consent link is published while waiting for consent');
   return followLink(status.consentUrl, { username, decision });

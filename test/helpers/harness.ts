@@ -29,7 +29,10 @@ export async function freePort(): Promise<number> {
 let bundle: Promise<{ code: string; codePath: string }> | undefined;
 /** Bundled once per test process; also written to a file for worker child processes. */
 export function workflowBundle(): Promise<{ code: string; codePath: string }> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }).then((b) => {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: quietLogger,
+  }).then((b) => {
     const codePath = join(mkdtempSync(join(tmpdir(), 'onboarding-bundle-')), 'workflow-bundle.js');
     writeFileSync(codePath, b.code);
     return { code: b.code, codePath };
@@ -37,7 +40,14 @@ export function workflowBundle(): Promise<{ code: string; codePath: string }> {
   return bundle;
 }
 
-const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never;
+const quietLogger = {
+  trace() {},
+  debug() {},
+  info() {},
+  warn: console.warn,
+  error: console.error,
+  log() {},
+} as never;
 
 export interface Harness {
   env: TestWorkflowEnvironment;
@@ -56,18 +66,28 @@ export interface Harness {
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-export async function startHarness(kind: 'dev-server' | 'time-skipping' = 'dev-server', configOverrides: Partial<Record<keyof Config, string>> = {}): Promise<Harness> {
+export async function startHarness(
+  kind: 'dev-server' | 'time-skipping' = 'dev-server',
+  configOverrides: Partial<Record<keyof Config, string>> = {},
+): Promise<Harness> {
   const env =
     kind === 'dev-server'
       ? await TestWorkflowEnvironment.createLocal({
-          server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: [onboardingStepKey] },
+          server: {
+            executable: { type: 'existing-path', path: temporalCliPath() },
+            searchAttributes: [onboardingStepKey],
+          },
         })
-      : await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+      : await TestWorkflowEnvironment.createTimeSkipping({
+          server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+        });
   if (kind === 'time-skipping') {
     // The Java test server takes custom search attributes through the operator API.
     await env.connection.operatorService.addSearchAttributes({
       namespace: env.namespace ?? 'default',
-      searchAttributes: { [onboardingStepKey.name]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+      searchAttributes: {
+        [onboardingStepKey.name]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      },
     });
   }
   const simulators = await startSimulators({ port: 0 });

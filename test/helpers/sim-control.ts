@@ -1,8 +1,17 @@
 // The simulators' control API, as the tests use it (seed tenants and accounts, read counts).
 export interface SimState {
-  applications: { appId: string; uniqueName: string; passwordCredentials: { keyId: string; displayName: string }[] }[];
+  applications: {
+    appId: string;
+    uniqueName: string;
+    passwordCredentials: { keyId: string; displayName: string }[];
+  }[];
   servicePrincipals: unknown[];
-  accountConnectors: { Id: number; accountId: string; Authenticated: boolean; properties: Record<string, string> }[];
+  accountConnectors: {
+    Id: number;
+    accountId: string;
+    Authenticated: boolean;
+    properties: Record<string, string>;
+  }[];
   counts: Record<string, number>;
   propertyWrites: { accountConnectorId: number; name: string; method: string }[];
   secretsIssued: string[];

@@ -9,11 +9,24 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function spawnWorker(temporalAddress: string, config: Config, extraEnv: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
-  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: 'default', ...extraEnv };
+export async function spawnWorker(
+  temporalAddress: string,
+  config: Config,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<WorkerProcess> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: 'default',
+    ...extraEnv,
+  };
   for (const [key, value] of Object.entries(config)) if (value !== undefined) env[key] = String(value);
   const root = resolve(__dirname, '..', '..');
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'src', 'worker.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'src', 'worker.ts')], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
