@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createCyclrClient } from './activities';
 import { loadConfig } from './config';
@@ -84,9 +84,13 @@ async function main(): Promise<void> {
   const keys = loadKeyRing(config);
   const dataDir = resolve(root, config.DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
-  Runtime.install({ shutdownSignals: [] });
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new DefaultLogger(process.env.LOG_LEVEL === 'debug' ? 'INFO' : 'WARN'),
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
+  // Whatever ends this process, the servers it started end with it.
+  process.on('exit', () => children.forEach((child) => child.exitCode === null && child.kill('SIGTERM')));
 
   const target = temporalTarget();
   if (!process.env.TEMPORAL_ADDRESS && !process.env.TEMPORAL_PROFILE) {

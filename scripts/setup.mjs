@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Runs before `npm start` and `npm test` (prestart/pretest): installs what is missing, so both
+// commands work on a fresh clone with only Node.js, npm and Python. Quick when all is in place.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const installed = join(root, 'node_modules', '.package-lock.json');
+const lock = join(root, 'package-lock.json');
+
+function packagesCurrent() {
+  if (!existsSync(installed)) return false;
+  const want = JSON.parse(readFileSync(lock, 'utf8')).packages ?? {};
+  const have = JSON.parse(readFileSync(installed, 'utf8')).packages ?? {};
+  return Object.entries(want).every(
+    ([path, meta]) => path === '' || meta.optional || have[path]?.version === meta.version,
+  );
+}
+
+if (!packagesCurrent()) {
+  console.log('[setup] installing npm packages (npm ci)');
+  const npm = process.env.npm_execpath;
+  if (npm)
+    execFileSync(process.execPath, [npm, 'ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  else execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+}
+execFileSync(process.execPath, [join(root, 'scripts', 'install-temporal.mjs')], {
+  cwd: root,
+  stdio: 'inherit',
+});
