@@ -15,6 +15,12 @@ const schema = z.object({
   INGRESS_PORT: port.default(8088),
   /** How customers' browsers reach the ingress (consent and sign-in callbacks). */
   PUBLIC_BASE_URL: url.default('http://127.0.0.1:8088'),
+  /** HMAC-SHA256 key for onboarding events (POST /events/onboarding); unset: the endpoint is off. */
+  EVENTS_HMAC_SECRET: z.string().min(32, { error: 'at least 32 characters' }).optional(),
+  /** How far an event's timestamp may be from now, in seconds (stale and replay window). */
+  EVENTS_MAX_SKEW_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  /** The ops page's login token; unset: one is generated into DATA_DIR/ops-token. */
+  OPS_TOKEN: z.string().min(16, { error: 'at least 16 characters' }).optional(),
 
   IDENTITY_BASE_URL: url.default(`${SIM}/login`),
   GRAPH_BASE_URL: url.default(`${SIM}/graph`),

@@ -1,6 +1,8 @@
 // Signed `state` for the links handed to customers: binds a consent or sign-in link to one
-// onboarding (and one sign-in attempt) so a forged or tampered callback is refused.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// onboarding (and one sign-in attempt) so a forged or tampered callback is refused. Each link also
+// carries a random nonce, so every link handed out is distinct: the ingress accepts a callback
+// only for the link the onboarding currently publishes, and only once.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export type LinkPurpose = 'consent' | 'sign-in';
 
@@ -10,13 +12,26 @@ export interface LinkState {
   attempt: number;
   /** Expiry, epoch seconds. */
   exp: number;
+  /** Random nonce; absent in links signed before nonces existed. */
+  jti?: string;
 }
 
 export function signLinkState(key: Buffer, state: LinkState): string {
+  const jti = state.jti ?? randomBytes(12).toString('base64url');
   const body = Buffer.from(
-    JSON.stringify([state.purpose, state.workflowId, state.attempt, state.exp]),
+    JSON.stringify([state.purpose, state.workflowId, state.attempt, state.exp, jti]),
   ).toString('base64url');
   return `${body}.${createHmac('sha256', key).update(body).digest('base64url')}`;
+}
+
+/** The `state` query parameter of a link we handed out (consentUrl, signInUrl). */
+export function stateOfLink(link: string | null | undefined): string | undefined {
+  if (!link) return undefined;
+  try {
+    return new URL(link).searchParams.get('state') ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function verifyLinkState(
@@ -39,10 +54,10 @@ export function verifyLinkState(
   } catch {
     return { ok: false, reason: 'the state parameter is malformed' };
   }
-  if (!Array.isArray(parts) || parts.length !== 4)
+  if (!Array.isArray(parts) || (parts.length !== 4 && parts.length !== 5))
     return { ok: false, reason: 'the state parameter is malformed' };
-  const [p, workflowId, attempt, exp] = parts as [string, string, number, number];
+  const [p, workflowId, attempt, exp, jti] = parts as [string, string, number, number, string?];
   if (p !== purpose) return { ok: false, reason: `this is not a ${purpose} link` };
   if (exp < nowSeconds) return { ok: false, reason: 'the link has expired; ask ops for the current link' };
-  return { ok: true, state: { purpose, workflowId, attempt, exp } };
+  return { ok: true, state: { purpose, workflowId, attempt, exp, ...(jti ? { jti } : {}) } };
 }
