@@ -2,9 +2,11 @@
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { dataConverter } from './codec/data-converter';
 import type { Config } from './config';
 import type { KeyRing } from './secrets/keys';
 import { TASK_QUEUE } from './shared/names';
+import { workerTuning } from './worker-tuning';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -28,6 +30,9 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
         ? { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH } }
         : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities({ config: deps.config, keys: deps.keys, client: deps.client }),
+    // The same codec as every client: histories hold only ciphertext.
+    dataConverter: dataConverter(deps.config),
+    ...workerTuning(),
     ...deps.options,
   });
 }
