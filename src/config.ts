@@ -55,6 +55,15 @@ const schema = z.object({
   DATA_DIR: z.string().default('.data'),
 
   HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
+
+  /** Payload codec keys `id:base64(32 bytes)[,id:key...]`: the first encrypts, all decrypt. */
+  PAYLOAD_CODEC_KEYS: z.string().optional(),
+  /** Bearer token the codec server requires before it decodes (>= 32 characters). */
+  CODEC_AUTH_TOKEN: z.string().min(32, { error: 'at least 32 characters' }).optional(),
+  CODEC_HOST: z.string().default('127.0.0.1'),
+  CODEC_PORT: port.default(8888),
+  /** Web UI origins allowed to call the codec server from the browser (comma-separated). */
+  CODEC_CORS_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
 });
 
 export type Config = z.output<typeof schema>;

@@ -2,8 +2,11 @@
 // TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE and the config file.
 // With nothing set: the embedded dev server on 127.0.0.1:7233, namespace "default".
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
+import { dataConverter as codecDataConverter } from './codec/data-converter';
+import { loadConfig } from './config';
 
 export interface TemporalTarget {
   connectionOptions: ConnectionOptions;
@@ -28,13 +31,17 @@ function unreachable(target: TemporalTarget, err: unknown): Error {
   );
 }
 
-export async function connectClient(target = temporalTarget()): Promise<Client> {
+/** Every client encrypts payloads with the codec (keys from configuration, see src/codec). */
+export async function connectClient(
+  target = temporalTarget(),
+  dataConverter: DataConverter = codecDataConverter(loadConfig()),
+): Promise<Client> {
   try {
     const connection = await Connection.connect({
       ...target.connectionOptions,
       connectTimeout: '10 seconds',
     });
-    return new Client({ connection, namespace: target.namespace });
+    return new Client({ connection, namespace: target.namespace, dataConverter });
   } catch (err) {
     throw unreachable(target, err);
   }

@@ -10,7 +10,8 @@ export interface KeyRing {
   stateSigningKey: Buffer;
 }
 
-function parseSealingKeys(spec: string): KeyRing['sealing'] {
+/** `id:base64(32 bytes)[,id:...]`: the first key is current, all are kept for reading. */
+export function parseKeyList(spec: string, variable = 'SECRET_SEALING_KEYS'): KeyRing['sealing'] {
   const keys = new Map<string, Buffer>();
   let currentId = '';
   for (const part of spec
@@ -21,7 +22,7 @@ function parseSealingKeys(spec: string): KeyRing['sealing'] {
     const key = Buffer.from(b64 ?? '', 'base64');
     if (!id || key.length !== 32) {
       throw new Error(
-        'Invalid configuration: SECRET_SEALING_KEYS: expected id:base64(32 random bytes)[,id:key...], e.g. k1:$(openssl rand -base64 32)',
+        `Invalid configuration: ${variable}: expected id:base64(32 random bytes)[,id:key...], e.g. k1:$(openssl rand -base64 32)`,
       );
     }
     keys.set(id, key);
@@ -46,7 +47,7 @@ export function loadKeyRing(config: Config): KeyRing {
   const needGenerated = !config.SECRET_SEALING_KEYS || !config.STATE_SIGNING_KEY;
   const generated = needGenerated ? generatedKeys(config.DATA_DIR) : undefined;
   return {
-    sealing: parseSealingKeys(config.SECRET_SEALING_KEYS ?? generated!.sealing),
+    sealing: parseKeyList(config.SECRET_SEALING_KEYS ?? generated!.sealing),
     stateSigningKey: Buffer.from(config.STATE_SIGNING_KEY ?? generated!.signing),
   };
 }

@@ -9,6 +9,7 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { createCyclrClient } from '../../src/activities';
+import { dataConverter } from '../../src/codec/data-converter';
 import { loadConfig, type Config } from '../../src/config';
 import { temporalCliPath, temporalTestServerPath } from '../../src/embedded/binaries';
 import { startIngress } from '../../src/ingress/server';
@@ -70,6 +71,9 @@ export async function startHarness(
   kind: 'dev-server' | 'time-skipping' = 'dev-server',
   configOverrides: Partial<Record<keyof Config, string>> = {},
 ): Promise<Harness> {
+  // The client, the ingress and every worker encrypt payloads, as in production.
+  const codecKeys = configOverrides.PAYLOAD_CODEC_KEYS ?? `c1:${randomBytes(32).toString('base64')}`;
+  const client = { dataConverter: dataConverter({ PAYLOAD_CODEC_KEYS: codecKeys, DATA_DIR: '' }) };
   const env =
     kind === 'dev-server'
       ? await TestWorkflowEnvironment.createLocal({
@@ -77,9 +81,11 @@ export async function startHarness(
             executable: { type: 'existing-path', path: temporalCliPath() },
             searchAttributes: [onboardingStepKey],
           },
+          client,
         })
       : await TestWorkflowEnvironment.createTimeSkipping({
           server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+          client,
         });
   if (kind === 'time-skipping') {
     // The Java test server takes custom search attributes through the operator API.
@@ -104,6 +110,8 @@ export async function startHarness(
       DATA_DIR: mkdtempSync(join(tmpdir(), 'onboarding-test-')),
       SECRET_SEALING_KEYS: `t1:${randomBytes(32).toString('base64')}`,
       STATE_SIGNING_KEY: randomBytes(32).toString('hex'),
+      PAYLOAD_CODEC_KEYS: codecKeys,
+      CODEC_AUTH_TOKEN: randomBytes(32).toString('hex'),
       HTTP_TIMEOUT_MS: '5000',
       ...configOverrides,
     },
