@@ -1,20 +1,18 @@
-// The HTTP ingress customers' browsers reach: the admin-consent callback, the sign-in link
-// launcher and the sign-in callback (Cyclr's targetOrigin). Each checks the signed state before
-// it signals the workflow.
+// The HTTP ingress, one process: onboarding events in, the customers' consent and sign-in
+// callbacks, the ops page, and health endpoints.
 import type { Server } from 'node:http';
 import express, { type Request, type Response } from 'express';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { CyclrClient } from '../clients/cyclr';
 import type { Config } from '../config';
 import type { KeyRing } from '../secrets/keys';
-import { verifyLinkState, type LinkPurpose } from '../secrets/link-state';
-import { classifyAadsts } from '../shared/aadsts';
-import {
-  consentFailedSignal,
-  consentGrantedSignal,
-  signInCompletedSignal,
-  statusQuery,
-} from '../shared/messages';
+import { EVENTS_PATH } from '../shared/events';
+import { callbacksRouter } from './callbacks';
+import { eventsRouter } from './events';
+import { healthRouter } from './health';
+import { OpsAuth } from './ops-auth';
+import { opsRouter } from './ops';
+import { resolveOpsToken } from './ops-token';
 import { page } from './pages';
 
 export interface IngressDeps {
@@ -24,161 +22,43 @@ export interface IngressDeps {
   cyclr: CyclrClient;
 }
 
-const first = (value: unknown): string | undefined =>
-  Array.isArray(value) ? first(value[0]) : typeof value === 'string' ? value : undefined;
-
 export function createIngressApp(deps: IngressDeps): express.Express {
-  const { config, keys, client, cyclr } = deps;
+  const { config, keys, client } = deps;
   const app = express();
   app.disable('x-powered-by');
+  const auth = new OpsAuth(
+    resolveOpsToken(config).token,
+    keys.stateSigningKey,
+    config.PUBLIC_BASE_URL.startsWith('https:'),
+  );
 
-  const stateOf = (req: Request, res: Response, purpose: LinkPurpose) => {
-    const verified = verifyLinkState(keys.stateSigningKey, first(req.query.state), purpose);
-    if (!verified.ok) {
+  app.use(healthRouter(client));
+  app.use(eventsRouter(config, client));
+  app.use(callbacksRouter(deps));
+  app.use(opsRouter(client, auth));
+
+  app.use((err: unknown, req: Request, res: Response, _next: express.NextFunction) => {
+    const status = (err as { status?: number }).status;
+    const message = err instanceof Error ? err.message : String(err);
+    // Body-parser errors (too large, bad encoding) are the caller's; everything else is ours.
+    const clientError = typeof status === 'number' && status >= 400 && status < 500;
+    if (!clientError) console.error(`ingress error on ${req.method} ${req.path}: ${message}`);
+    if (req.path === EVENTS_PATH) {
       res
-        .status(400)
-        .type('html')
-        .send(
-          page('This link is not valid', [
-            `Refused: ${verified.reason}.`,
-            'Ask your contact for the current link.',
-          ]),
-        );
-      return undefined;
-    }
-    return verified.state;
-  };
-
-  const gone = (res: Response) =>
-    res
-      .status(410)
-      .type('html')
-      .send(page('This onboarding has ended', ['There is nothing left to do with this link.']));
-
-  app.get('/healthz', (_req, res) => {
-    res.json({ ok: true });
-  });
-
-  // Microsoft redirects the customer's admin here after the admin-consent prompt.
-  app.get('/callbacks/consent', async (req, res) => {
-    const state = stateOf(req, res, 'consent');
-    if (!state) return;
-    const handle = client.workflow.getHandle(state.workflowId);
-    const error = first(req.query.error);
-    try {
-      if (error) {
-        const errorDescription = first(req.query.error_description);
-        await handle.signal(consentFailedSignal, { error, errorDescription });
-        const classified = classifyAadsts(errorDescription, {}, error);
-        res
-          .status(200)
-          .type('html')
-          .send(page('Consent was not granted', [classified.verbatim, classified.remediation]));
-        return;
-      }
-      if (first(req.query.admin_consent)?.toLowerCase() !== 'true') {
-        res
-          .status(400)
-          .type('html')
-          .send(
-            page('Consent was not granted', [
-              'Microsoft did not report admin consent (admin_consent is not True).',
-            ]),
-          );
-        return;
-      }
-      // Microsoft warns never to trust `tenant` here: it is recorded, not relied on.
-      const tenant = first(req.query.tenant) ?? 'unknown tenant';
-      await handle.signal(consentGrantedSignal, {
-        by: `customer admin (consent callback, tenant ${tenant.slice(0, 64)})`,
-      });
-      res
-        .status(200)
-        .type('html')
-        .send(page('Thank you: consent granted', ['The onboarding continues. You can close this window.']));
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return gone(res);
-      throw err;
-    }
-  });
-
-  // The customer's user opens our sign-in link; we mint Cyclr's one-time token only now (it lives
-  // five minutes) and send the browser on to Cyclr's UpdateAccountConnectorOAuth page.
-  app.get('/signin', async (req, res) => {
-    const state = stateOf(req, res, 'sign-in');
-    if (!state) return;
-    let status;
-    try {
-      status = await client.workflow.getHandle(state.workflowId).query(statusQuery);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return gone(res);
-      throw err;
-    }
-    if (status.step === 'verified') {
-      res
-        .status(200)
-        .type('html')
-        .send(page('Already connected', ['Dynamics CRM is connected. Nothing left to do.']));
+        .status(clientError ? status : 502)
+        .json({
+          error: clientError ? `body: ${message}` : 'temporarily unavailable; send the event again later',
+        });
       return;
     }
-    if (
-      status.waitingFor !== 'sign-in' ||
-      status.signInAttempt !== state.attempt ||
-      status.accountConnectorId === null
-    ) {
-      res
-        .status(409)
-        .type('html')
-        .send(page('This sign-in link is not current', ['Ask your contact for the current sign-in link.']));
-      return;
-    }
-    const { token } = await cyclr.createSignInToken(status.cyclrAccountId, config.CYCLR_SIGNIN_USERNAME);
-    const targetOrigin = `${config.PUBLIC_BASE_URL}/callbacks/signin?state=${encodeURIComponent(first(req.query.state)!)}`;
-    const query = new URLSearchParams({ id: String(status.accountConnectorId), token, targetOrigin });
     res
-      .set('Cache-Control', 'no-store')
-      .redirect(302, `${config.CYCLR_SERVICE_BASE_URL}/connectorauth/updateaccountconnectoroauth?${query}`);
-  });
-
-  // Cyclr sends the browser back here when the OAuth round trip ends.
-  app.get('/callbacks/signin', async (req, res) => {
-    const state = stateOf(req, res, 'sign-in');
-    if (!state) return;
-    const ok = first(req.query.success)?.toLowerCase() === 'true' && !first(req.query.error);
-    const error = first(req.query.error);
-    const errorDescription = first(req.query.error_description);
-    try {
-      await client.workflow.getHandle(state.workflowId).signal(signInCompletedSignal, {
-        ok,
-        ...(error ? { error: error.slice(0, 200) } : {}),
-        ...(errorDescription ? { errorDescription: errorDescription.slice(0, 4000) } : {}),
-        attempt: state.attempt,
-        by: 'sign-in callback',
-      });
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return gone(res);
-      throw err;
-    }
-    if (ok) {
-      res
-        .status(200)
-        .type('html')
-        .send(page('Connected', ['Dynamics CRM is connected. You can close this window.']));
-      return;
-    }
-    const classified = classifyAadsts(errorDescription, {}, error);
-    res
-      .status(200)
+      .status(clientError ? status : 502)
       .type('html')
-      .send(page('The sign-in did not complete', [classified.verbatim, classified.remediation]));
-  });
-
-  app.use((err: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
-    console.error('ingress error:', err instanceof Error ? err.message : err);
-    res
-      .status(502)
-      .type('html')
-      .send(page('Something went wrong', ['Please try the link again in a minute.']));
+      .send(
+        page('Something went wrong', [
+          clientError ? `Refused: ${message}.` : 'Please try again in a minute.',
+        ]),
+      );
   });
   return app;
 }

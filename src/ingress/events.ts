@@ -1,0 +1,96 @@
+// POST /events/onboarding: a partner's system asks to onboard one Cyclr account. The signature is
+// checked on the raw bytes first, then the JSON is validated field by field, then the workflow is
+// started idempotently: one onboarding per account, whatever arrives twice.
+import express, { type Response } from 'express';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  type Client,
+} from '@temporalio/client';
+import type { Config } from '../config';
+import {
+  EVENT_SIGNATURE_HEADER,
+  EVENT_TIMESTAMP_HEADER,
+  EVENTS_PATH,
+  onboardingEventSchema,
+} from '../shared/events';
+import { ONBOARDING_WORKFLOW_TYPE, onboardingWorkflowId, TASK_QUEUE } from '../shared/names';
+import { checkEventSignature } from './event-signature';
+import { SeenOnce } from './seen-once';
+
+const reject = (res: Response, status: number, error: string, extra: object = {}) =>
+  res.status(status).json({ error, ...extra });
+
+export function eventsRouter(config: Config, client: Client): express.Router {
+  const router = express.Router();
+  const seenSignatures = new SeenOnce();
+
+  router.post(EVENTS_PATH, express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
+    const secret = config.EVENTS_HMAC_SECRET;
+    if (!secret)
+      return reject(res, 503, 'onboarding events are turned off: set EVENTS_HMAC_SECRET on the ingress');
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const skew = config.EVENTS_MAX_SKEW_SECONDS;
+    const check = checkEventSignature(
+      secret,
+      { timestamp: req.get(EVENT_TIMESTAMP_HEADER), signature: req.get(EVENT_SIGNATURE_HEADER) },
+      raw,
+      skew,
+    );
+    if (!check.ok) return reject(res, check.status, check.message);
+    // A signature is good only once while its timestamp is within the window; afterwards it is stale.
+    if (!seenSignatures.firstUse(check.signature, (check.timestampSeconds + skew) * 1000))
+      return reject(
+        res,
+        409,
+        `${EVENT_SIGNATURE_HEADER}: replayed: this exact signed request was already received; to send the event again, sign it again with a fresh ${EVENT_TIMESTAMP_HEADER}`,
+      );
+
+    if (!req.is('application/json')) return reject(res, 415, 'Content-Type: expected application/json');
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      return reject(res, 400, `body: not valid JSON (${(err as Error).message})`);
+    }
+    const parsed = onboardingEventSchema.safeParse(body);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({
+        field: i.path.length ? i.path.join('.') : 'body',
+        message: i.message,
+      }));
+      return reject(res, 400, issues.map((i) => `${i.field}: ${i.message}`).join('; '), { issues });
+    }
+
+    const { eventId, ...input } = parsed.data;
+    const workflowId = onboardingWorkflowId(input.cyclrAccountId);
+    try {
+      // Running: the existing one is returned (USE_EXISTING). Ended: never started again
+      // (REJECT_DUPLICATE), whatever its outcome; ops decide what a second attempt means.
+      const handle = await client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
+        workflowId,
+        taskQueue: TASK_QUEUE,
+        args: [input],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        ...(eventId ? { memo: { eventId } } : {}),
+      });
+      console.log(
+        `event ${eventId ?? '(no id)'}: onboarding ${workflowId} run ${handle.firstExecutionRunId}`,
+      );
+      res.status(202).json({ workflowId, runId: handle.firstExecutionRunId, eventId: eventId ?? null });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const described = await client.workflow.getHandle(workflowId).describe();
+      res.status(202).json({
+        workflowId,
+        runId: described.runId,
+        eventId: eventId ?? null,
+        ended: described.status.name,
+        note: 'this account was already onboarded (that onboarding has ended); a second one is never started',
+      });
+    }
+  });
+  return router;
+}

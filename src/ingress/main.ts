@@ -1,0 +1,49 @@
+// `npm run ingress`: the HTTP ingress on its own (events, callbacks, ops page, health), for
+// deployments that run it apart from the workers. Stops cleanly on SIGINT/SIGTERM.
+import { createCyclrClient } from '../activities';
+import { loadConfig } from '../config';
+import { loadKeyRing } from '../secrets/keys';
+import { EVENTS_PATH } from '../shared/events';
+import { connectClient, temporalTarget } from '../temporal';
+import { resolveOpsToken } from './ops-token';
+import { startIngress } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const keys = loadKeyRing(config);
+  const target = temporalTarget();
+  const client = await connectClient(target);
+  const server = await startIngress({ config, keys, client, cyclr: createCyclrClient(config) });
+  const opsToken = resolveOpsToken(config);
+  console.log(
+    `ingress on http://${config.INGRESS_HOST}:${config.INGRESS_PORT} (public ${config.PUBLIC_BASE_URL}), Temporal ${target.connectionOptions.address} namespace ${target.namespace}`,
+  );
+  console.log(
+    `  ops page ${config.PUBLIC_BASE_URL}/ops (token: ${opsToken.file ? `in ${opsToken.file}` : 'OPS_TOKEN'})`,
+  );
+  console.log(
+    `  onboarding events ${config.PUBLIC_BASE_URL}${EVENTS_PATH} ${config.EVENTS_HMAC_SECRET ? '' : '(off: set EVENTS_HMAC_SECRET)'}`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping the ingress`);
+    // Finish requests in flight, drop idle keep-alive connections, then let go of Temporal.
+    server.close(() => {
+      void client.connection.close().finally(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+    setTimeout(() => {
+      server.closeAllConnections();
+    }, 10_000).unref();
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,308 @@
+// The ops page: /ops. Sign in with the ops token; list onboardings by step (visibility query on
+// OnboardingStep); open one for its status, links, last error and timeline; send consentGranted or
+// resourceCorrected after a confirmation. Signals carry `by` = the signed-in person, so the
+// workflow history records who did what.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import { consentGrantedSignal, resourceCorrectedSignal, statusQuery } from '../shared/messages';
+import {
+  ONBOARDING_STEP_SEARCH_ATTRIBUTE,
+  ONBOARDING_WORKFLOW_TYPE,
+  onboardingWorkflowId,
+} from '../shared/names';
+import { STEPS, type Step } from '../shared/steps';
+import {
+  accountIdSchema,
+  consentGrantedSchema,
+  describeIssues,
+  resourceCorrectedSchema,
+} from '../shared/validation';
+import type { OpsAuth, OpsSession } from './ops-auth';
+import { OPS_CSS, OPS_JS } from './ops-assets';
+import {
+  confirmPage,
+  detailPage,
+  detailPath,
+  listPage,
+  loginPage,
+  messagePage,
+  type OnboardingRow,
+  type PageContext,
+} from './ops-pages';
+
+const MAX_LISTED = 200;
+const loginNameSchema = consentGrantedSchema.shape.by;
+const stepSchema = z.enum(STEPS, { error: `expected one of ${STEPS.join(', ')}` }).optional();
+
+type Authed = Request & { ops: { session: OpsSession; ctx: PageContext } };
+
+const html = (res: Response, status: number, body: string) =>
+  res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
+
+const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+export function opsRouter(client: Client, auth: OpsAuth): express.Router {
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: '16kb' });
+
+  router.use('/ops', (_req, res, next) => {
+    res.set(
+      'Content-Security-Policy',
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    res.set('X-Content-Type-Options', 'nosniff');
+    res.set('Referrer-Policy', 'no-referrer');
+    next();
+  });
+  router.get('/ops/assets/ops.css', (_req, res) => res.type('css').send(OPS_CSS));
+  router.get('/ops/assets/ops.js', (_req, res) => res.type('js').send(OPS_JS));
+
+  router.get('/ops/login', (req, res) => html(res, 200, loginPage({ next: safeNext(str(req.query.next)) })));
+  router.post('/ops/login', form, (req, res) => {
+    const next = safeNext(str(req.body?.next));
+    const name = loginNameSchema.safeParse(str(req.body?.name) ?? '');
+    if (!name.success)
+      return html(res, 400, loginPage({ problem: `name: ${name.error.issues[0].message}`, next }));
+    if (!auth.tokenMatches(str(req.body?.token) ?? ''))
+      return html(
+        res,
+        401,
+        loginPage({
+          problem: 'token: not the ops token (OPS_TOKEN, or the file the ingress printed at start)',
+          name: name.data,
+          next,
+        }),
+      );
+    auth.startSession(res, name.data);
+    res.redirect(303, next);
+  });
+
+  // Everything else under /ops needs a session; forms also need the session's CSRF token.
+  const requireOps = (req: Request, res: Response, next: NextFunction) => {
+    const session = auth.session(req);
+    if (!session) {
+      if (req.method === 'GET')
+        return res.redirect(303, `/ops/login?next=${encodeURIComponent(req.originalUrl)}`);
+      return html(
+        res,
+        401,
+        messagePage(
+          {},
+          'Signed out',
+          ['Refused: sign in first (your session is missing or has expired).'],
+          '/ops/login',
+        ),
+      );
+    }
+    const ctx: PageContext = { session, csrf: auth.csrfToken(session) };
+    if (req.method === 'POST' && !auth.csrfMatches(session, req.body?.csrf))
+      return html(
+        res,
+        403,
+        messagePage(
+          ctx,
+          'Refused',
+          ['Refused: csrf: the form is stale or did not come from this page; reload the page and try again.'],
+          '/ops',
+        ),
+      );
+    (req as Authed).ops = { session, ctx };
+    next();
+  };
+
+  router.post('/ops/logout', form, requireOps, (_req, res) => {
+    auth.endSession(res);
+    res.redirect(303, '/ops/login');
+  });
+
+  router.get('/ops', requireOps, async (req, res) => {
+    const { ctx } = (req as Authed).ops;
+    const step = stepSchema.safeParse(str(req.query.step) || undefined);
+    if (!step.success)
+      return html(
+        res,
+        400,
+        messagePage(ctx, 'Bad filter', [`step: ${step.error.issues[0].message}`], '/ops'),
+      );
+    const rows = await listOnboardings(client, step.data);
+    html(res, 200, listPage({ ...ctx, refresh: 10 }, step.data, rows));
+  });
+
+  router.get('/ops/onboardings/:account', requireOps, async (req, res) => {
+    const { ctx } = (req as Authed).ops;
+    const account = accountParam(req, res, ctx);
+    if (!account) return;
+    const found = await statusOf(client, account);
+    if (!found)
+      return html(
+        res,
+        404,
+        messagePage(ctx, 'Not found', [`account: no onboarding for "${account}"`], '/ops'),
+      );
+    const moving = found.runStatus === 'RUNNING';
+    html(
+      res,
+      200,
+      detailPage(
+        { ...ctx, refresh: moving ? 4 : undefined },
+        account,
+        found.status,
+        found.runStatus,
+        str(req.query.sent),
+      ),
+    );
+  });
+
+  router.post('/ops/onboardings/:account/consent', form, requireOps, async (req, res) => {
+    const { ctx, session } = (req as Authed).ops;
+    const account = accountParam(req, res, ctx);
+    if (!account) return;
+    const note = str(req.body.note)?.trim();
+    const payload = consentGrantedSchema.safeParse({ by: byOf(session), ...(note ? { note } : {}) });
+    if (!payload.success) return refuse(res, ctx, account, describeIssues(payload.error));
+    const found = await statusOf(client, account);
+    if (!found)
+      return html(
+        res,
+        404,
+        messagePage(ctx, 'Not found', [`account: no onboarding for "${account}"`], '/ops'),
+      );
+    if (found.status.waitingFor !== 'consent')
+      return refuse(
+        res,
+        ctx,
+        account,
+        `not waiting for consent (step ${found.status.step}); nothing was sent`,
+        409,
+      );
+    if (req.body.confirm !== 'yes')
+      return html(
+        res,
+        200,
+        confirmPage(
+          ctx,
+          account,
+          'consent',
+          `Signal consentGranted to ${onboardingWorkflowId(account)}: the customer's admin has granted consent${note ? ` (note: ${note})` : ''}.`,
+          note ? { note } : {},
+        ),
+      );
+    await client.workflow.getHandle(onboardingWorkflowId(account)).signal(consentGrantedSignal, payload.data);
+    res.redirect(303, `${detailPath(account)}?sent=consentGranted`);
+  });
+
+  router.post('/ops/onboardings/:account/resource', form, requireOps, async (req, res) => {
+    const { ctx, session } = (req as Authed).ops;
+    const account = accountParam(req, res, ctx);
+    if (!account) return;
+    const payload = resourceCorrectedSchema.safeParse({
+      resourceUrl: str(req.body.resourceUrl) ?? '',
+      by: byOf(session),
+    });
+    if (!payload.success) return refuse(res, ctx, account, describeIssues(payload.error));
+    const found = await statusOf(client, account);
+    if (!found)
+      return html(
+        res,
+        404,
+        messagePage(ctx, 'Not found', [`account: no onboarding for "${account}"`], '/ops'),
+      );
+    if (found.status.waitingFor !== 'resource-fix' && found.status.waitingFor !== 'sign-in')
+      return refuse(
+        res,
+        ctx,
+        account,
+        `not waiting for a resource fix or a sign-in (step ${found.status.step}); nothing was sent`,
+        409,
+      );
+    if (req.body.confirm !== 'yes')
+      return html(
+        res,
+        200,
+        confirmPage(
+          ctx,
+          account,
+          'resource',
+          `Signal resourceCorrected to ${onboardingWorkflowId(account)}: change the Resource URL from ${found.status.resourceUrl} to ${payload.data.resourceUrl}, then set it in Cyclr and offer a new sign-in.`,
+          { resourceUrl: payload.data.resourceUrl },
+        ),
+      );
+    await client.workflow
+      .getHandle(onboardingWorkflowId(account))
+      .signal(resourceCorrectedSignal, payload.data);
+    res.redirect(303, `${detailPath(account)}?sent=resourceCorrected`);
+  });
+
+  return router;
+}
+
+/** Who the signal records: the signed-in person, and where it came from. */
+const byOf = (session: OpsSession) => `${session.by} (ops page)`.slice(0, 200);
+
+/** Only our own pages are redirect targets after sign-in. */
+function safeNext(next: string | undefined): string {
+  return next && /^\/ops(\/|\?|$)/.test(next) && !next.startsWith('//') ? next : '/ops';
+}
+
+function accountParam(req: Request, res: Response, ctx: PageContext): string | undefined {
+  const parsed = accountIdSchema.safeParse(req.params.account);
+  if (parsed.success) return parsed.data;
+  html(res, 400, messagePage(ctx, 'Bad account', [`account: ${parsed.error.issues[0].message}`], '/ops'));
+  return undefined;
+}
+
+function refuse(res: Response, ctx: PageContext, account: string, why: string, status = 400) {
+  html(res, status, messagePage(ctx, 'Not sent', [`Refused: ${why}.`], detailPath(account)));
+}
+
+async function statusOf(client: Client, account: string) {
+  const handle = client.workflow.getHandle(onboardingWorkflowId(account));
+  try {
+    const described = await handle.describe();
+    const status = await handle.query(statusQuery);
+    return { status, runStatus: described.status.name };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+async function listOnboardings(client: Client, step: Step | undefined): Promise<OnboardingRow[]> {
+  const query = `WorkflowType = '${ONBOARDING_WORKFLOW_TYPE}'${step ? ` AND ${ONBOARDING_STEP_SEARCH_ATTRIBUTE} = '${step}'` : ''}`;
+  const rows: OnboardingRow[] = [];
+  const pending: Promise<void>[] = [];
+  for await (const wf of client.workflow.list({ query, pageSize: 100 })) {
+    const account = wf.workflowId.replace(/^dynamics-onboarding-/, '');
+    const attr = wf.searchAttributes?.[ONBOARDING_STEP_SEARCH_ATTRIBUTE] as string[] | undefined;
+    const row: OnboardingRow = {
+      account,
+      step: (attr?.[0] as Step | undefined) ?? 'starting',
+      runStatus: wf.status.name,
+      startTime: wf.startTime,
+      waitingReason: null,
+      lastError: null,
+    };
+    rows.push(row);
+    // Only moving onboardings are asked for their status (a query on a closed one replays it).
+    if (wf.status.name === 'RUNNING')
+      pending.push(
+        client
+          .withDeadline(Date.now() + 5000, () =>
+            client.workflow.getHandle(wf.workflowId, wf.runId).query(statusQuery),
+          )
+          .then((s) => {
+            row.waitingReason = s.waitingFor ? `${s.waitingFor}: ${s.waitingReason ?? ''}` : null;
+            row.lastError = s.lastError
+              ? `${s.lastError.code ? `AADSTS${s.lastError.code} ` : ''}${s.lastError.name}`
+              : null;
+          })
+          .catch(() => {
+            row.waitingReason = 'status unavailable (is a worker running?)';
+          }),
+      );
+    if (rows.length >= MAX_LISTED) break;
+  }
+  await Promise.all(pending);
+  return rows;
+}
