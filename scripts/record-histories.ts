@@ -5,7 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
+import { codecServerOptions, startCodecServer } from '../src/codec/server';
 import { temporalCliPath } from '../src/embedded/binaries';
 import { waitUntil } from '../src/demo/sample-onboarding';
 import { consentGrantedSignal, resourceCorrectedSignal } from '../src/shared/messages';
@@ -15,12 +17,20 @@ import { startHarness, type Harness } from '../test/helpers/harness';
 
 const dir = join(__dirname, '..', 'test', 'histories');
 
-/** Exported with the official CLI, in the format `temporal workflow show --output json` gives. */
+let codecEndpoint = '';
+
+/**
+ * Exported with the official CLI, in the format `temporal workflow show --output json` gives,
+ * decoded through the codec server: the harness's key is random, the replay test has none.
+ */
 async function save(h: Harness, name: string, handle: WorkflowHandle | string): Promise<void> {
   const workflowId = typeof handle === 'string' ? handle : handle.workflowId;
   const json = execFileSync(
     temporalCliPath(),
-    ['workflow', 'show', '--workflow-id', workflowId, '--address', h.env.address, '--output', 'json'],
+    [
+      ...['workflow', 'show', '--workflow-id', workflowId, '--address', h.env.address, '--output', 'json'],
+      ...['--codec-endpoint', codecEndpoint, '--codec-auth', `Bearer ${h.config.CODEC_AUTH_TOKEN}`],
+    ],
     {
       encoding: 'utf8',
     },
@@ -31,6 +41,8 @@ async function save(h: Harness, name: string, handle: WorkflowHandle | string): 
 
 async function main(): Promise<void> {
   const h = await startHarness('dev-server');
+  const codec = await startCodecServer(codecServerOptions(h.config, 'default'), 0, '127.0.0.1');
+  codecEndpoint = `http://127.0.0.1:${(codec.address() as AddressInfo).port}/codecs`;
   try {
     const happy = await h.sim.seedCustomer('happy');
     let handle = await startOnboarding(h, happy);
@@ -68,6 +80,7 @@ async function main(): Promise<void> {
 
     await save(h, 'app-registration', appRegistrationWorkflowId(h.config.APP_UNIQUE_NAME));
   } finally {
+    codec.close();
     await h.close();
   }
 }

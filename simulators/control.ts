@@ -221,6 +221,31 @@ export function controlRouter(sim: SimContext, faults: Faults, log: RequestLog):
     res.json({ now: new Date(sim.now()).toISOString(), offsetMs: sim.state.clockOffsetMs });
   });
 
+  // ------------------------------------------------------------------ client secrets
+  // What happens to a secret outside the product: it lapses (AADSTS7000222 from then on), or a
+  // person deletes it in the portal (the value Cyclr holds gives AADSTS7000215).
+  const appByKey = (key: string) =>
+    sim.state.applications.find(
+      (a) => a.appId.toLowerCase() === key.toLowerCase() || a.uniqueName?.toLowerCase() === key.toLowerCase(),
+    );
+  r.post('/applications/:app/secrets/:keyId/:action', (req, res) => {
+    const app = appByKey(req.params.app);
+    if (!app) return bad(res, `no application ${req.params.app}`);
+    const idx = app.passwordCredentials.findIndex(
+      (p) => p.keyId.toLowerCase() === req.params.keyId.toLowerCase(),
+    );
+    if (idx < 0) return bad(res, `no password credential ${req.params.keyId}`);
+    if (req.params.action === 'expire') {
+      app.passwordCredentials[idx].endDateTime = new Date(sim.now() - 1000).toISOString();
+    } else if (req.params.action === 'delete') {
+      app.passwordCredentials.splice(idx, 1);
+    } else {
+      return bad(res, 'action must be expire or delete');
+    }
+    sim.changed();
+    res.json({ ok: true });
+  });
+
   // ------------------------------------------------------------------ observation
   r.get('/state', (_req, res) => {
     const s = sim.state;

@@ -25,7 +25,15 @@ export const faultSpecSchema = z.object({
     })
     .default({}),
   times: z.number().int().min(-1).default(1),
+  /** Chance (0..1] that a matching request is hit; a miss consumes nothing (soak tests: random faults). */
+  probability: z.number().gt(0).max(1).default(1),
   action: z.discriminatedUnion('type', [
+    // The service's own throttling answer: 429 with Retry-After (and, for Graph, the identity and
+    // access service's x-ms-throttle-* headers; external-apis.md 2.6).
+    z.object({
+      type: z.literal('throttle'),
+      retryAfterSeconds: z.number().int().min(0).max(600).default(2),
+    }),
     z.object({
       type: z.literal('status'),
       status: z.number().int().min(100).max(599),
@@ -81,7 +89,8 @@ export class Faults {
         x.remaining !== 0 &&
         (!x.match.service || x.match.service === service) &&
         (!x.match.method || x.match.method.toUpperCase() === method.toUpperCase()) &&
-        (!x.match.path || new RegExp(x.match.path).test(path)),
+        (!x.match.path || new RegExp(x.match.path).test(path)) &&
+        (x.probability >= 1 || Math.random() < x.probability),
     );
     if (!f) return undefined;
     if (f.remaining > 0) f.remaining--;
@@ -97,6 +106,19 @@ export class Faults {
       if (!fault) return next();
       const action = fault.action;
       switch (action.type) {
+        case 'throttle': {
+          res.set('Retry-After', String(action.retryAfterSeconds));
+          if (service === 'graph') {
+            res.set('x-ms-throttle-limit-percentage', '1.8');
+            res.set('x-ms-throttle-scope', 'Tenant_Application/ReadWrite/sim-graph-admin-client/partner');
+            res.set('x-ms-throttle-information', 'ResourceUnitLimitExceeded');
+          }
+          res.status(429);
+          const body = defaultFaultBody(service, 429, sim.now(), req, res);
+          if (typeof body === 'string') res.type(service === 'cyclr-app' ? 'html' : 'text').send(body);
+          else res.json(body);
+          return;
+        }
         case 'status': {
           if (action.headers) res.set(action.headers);
           res.status(action.status);

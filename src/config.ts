@@ -64,6 +64,13 @@ const schema = z.object({
   CODEC_PORT: port.default(8888),
   /** Web UI origins allowed to call the codec server from the browser (comma-separated). */
   CODEC_CORS_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
+
+  /** A client secret this many days from its end is renewed by the app's owner workflow. */
+  APP_SECRET_RENEW_BEFORE_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+  /** Where notifications (a person must act, reminders, expiry) are POSTed as JSON; unset: logged only. */
+  NOTIFY_WEBHOOK_URL: url.optional(),
+  /** Sent as `Authorization` with each notification (e.g. `Bearer ...`); never logged. */
+  NOTIFY_WEBHOOK_AUTHORIZATION: z.string().min(1).optional(),
 });
 
 export type Config = z.output<typeof schema>;

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createCyclrClient } from './activities';
+import { codecServerOptions, startCodecServer } from './codec/server';
 import { loadConfig } from './config';
 import { temporalCliPath } from './embedded/binaries';
 import { runSampleOnboarding } from './demo/sample-onboarding';
@@ -62,12 +63,14 @@ async function retry<T>(what: string, fn: () => Promise<T>, timeoutMs: number): 
 let shuttingDown = false;
 let stopWorker: (() => Promise<void>) | undefined;
 let stopIngress: (() => void) | undefined;
+let stopCodec: (() => void) | undefined;
 
 async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
   log('stopping...');
   stopIngress?.();
+  stopCodec?.();
   await stopWorker?.().catch(() => undefined);
   for (const child of children.reverse()) {
     if (child.exitCode === null) {
@@ -144,6 +147,17 @@ async function main(): Promise<void> {
     await running;
   };
   log(`worker polling task queue dynamics-onboarding`);
+
+  // Ops decode histories with the official CLI through it (token in DATA_DIR/codec-keys.json).
+  const codec = await startCodecServer(
+    codecServerOptions(config, target.namespace),
+    config.CODEC_PORT,
+    config.CODEC_HOST,
+  );
+  stopCodec = () => codec.close();
+  log(
+    `codec server on http://${config.CODEC_HOST}:${config.CODEC_PORT}/codecs (temporal ... --codec-endpoint <it> --codec-auth "Bearer <token>")`,
+  );
 
   const ingress = await startIngress({ config, keys, client, cyclr: createCyclrClient(config) });
   stopIngress = () => {

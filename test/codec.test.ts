@@ -7,12 +7,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
 import { AesGcmCodec, ENCODING, METADATA_KEY_ID } from '../src/codec/aes-gcm-codec';
 import { loadCodecKeys } from '../src/codec/keys';
 import { startCodecServer } from '../src/codec/server';
 import { appRegistrationWorkflowId } from '../src/shared/names';
 import { adminConsents, startOnboarding, userSignsIn } from './helpers/flow';
-import { startHarness, type Harness } from './helpers/harness';
+import { startHarness, workflowBundle, type Harness } from './helpers/harness';
 import { exportHistory, leaksIn, secretValues } from './helpers/leaks';
 
 const key = () => randomBytes(32).toString('base64');
@@ -169,6 +171,9 @@ describe('codec server and a full onboarding', () => {
       if (id === handle.workflowId) {
         assert.ok(leaksIn(decoded, [customer.org]).length, 'the codec endpoint decodes the payloads');
         assert.doesNotMatch(decoded, /binary\/encrypted|YmluYXJ5L2VuY3J5cHRlZA/, 'every payload decoded');
+        // The decoded export replays without any key: what `npm run record-histories` saves.
+        const { code } = await workflowBundle();
+        await Worker.runReplayHistory({ workflowBundle: { code } }, historyFromJSON(JSON.parse(decoded)));
       }
     }
     // Without the token the official CLI cannot decode through the endpoint.

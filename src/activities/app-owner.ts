@@ -15,20 +15,24 @@ export function appSpecFrom(config: Config): AppSpec {
       `${config.PUBLIC_BASE_URL}/callbacks/consent`,
     ],
     secretLifetimeDays: config.APP_SECRET_LIFETIME_DAYS,
+    renewBeforeDays: config.APP_SECRET_RENEW_BEFORE_DAYS,
   };
 }
 
 export function appOwnerActivities(client: Client, config: Config) {
   return {
-    /** Asks the owner (started if needed) to deliver the app's credentials to `replyTo`. */
-    async requestAppCredentials(replyTo: string): Promise<void> {
+    /** Asks the owner (started if needed) for the app's credentials; `rejected`: replace that secret. */
+    async requestAppCredentials(
+      replyTo: string,
+      rejected?: { rejectedKeyId: string; reason: string },
+    ): Promise<void> {
       const spec = appSpecFrom(config);
       await client.workflow.signalWithStart(APP_REGISTRATION_WORKFLOW_TYPE, {
         workflowId: appRegistrationWorkflowId(spec.uniqueName),
         taskQueue: TASK_QUEUE,
         args: [{ spec }],
         signal: appCredentialsRequestedSignal,
-        signalArgs: [{ replyTo }],
+        signalArgs: [{ replyTo, ...rejected }],
       });
     },
 

@@ -1,6 +1,8 @@
 // Activities on the Cyclr API: the account connector and its properties. Each write is checked
 // against what Cyclr already holds, so a retry after a crash writes nothing twice.
 import { Context, log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { isTransportFailure } from '../clients/http';
 import type { CyclrClient } from '../clients/cyclr';
 import type { KeyRing } from '../secrets/keys';
 import { openSecret } from '../secrets/sealing';
@@ -57,12 +59,63 @@ export function cyclrActivities(cyclr: CyclrClient, keys: KeyRing, connectorName
         const property = current.find((p) => p.Name === name);
         if (property?.Value === value) continue;
         if (property && name === 'ClientSecret' && isMasked(property.Value) && secretIsOurs) continue;
-        if (property) await cyclr.updateProperty(input.accountId, input.accountConnectorId, property, value);
-        else await cyclr.createProperty(input.accountId, input.accountConnectorId, name, value);
+        try {
+          if (property)
+            await cyclr.updateProperty(input.accountId, input.accountConnectorId, property, value);
+          else await cyclr.createProperty(input.accountId, input.accountConnectorId, name, value);
+        } catch (err) {
+          // No answer (dropped, timed out): the write may have been applied. A readable value is
+          // compared on retry; a masked ClientSecret cannot be, so look now: if it is there, it is
+          // ours (should it not be, the sign-in's 7000215 replaces it).
+          if (!(name === 'ClientSecret' && isTransportFailure(err))) throw err;
+          const after = await cyclr.listProperties(input.accountId, input.accountConnectorId);
+          if (property || !after.some((p) => p.Name === name)) throw err;
+          log.warn('ClientSecret write had no answer but is applied', {
+            accountConnectorId: input.accountConnectorId,
+          });
+        }
         written.push(name);
         ctx.heartbeat({ written: [...earlier, ...written] });
       }
       return { written };
+    },
+
+    /**
+     * The app-registration owner replaced the secret: put the new one into each holder's
+     * ClientSecret. Holders whose account connector is gone are reported, not retried.
+     */
+    async installClientSecret(input: {
+      holders: { accountId: string; accountConnectorId: number }[];
+      clientSecret: SealedSecret;
+    }): Promise<{ updated: string[]; gone: string[] }> {
+      const secret = openSecret(keys, input.clientSecret);
+      const ctx = Context.current();
+      const earlier =
+        (ctx.info.heartbeatDetails as { updated?: string[]; gone?: string[] } | undefined) ?? {};
+      const updated = [...(earlier.updated ?? [])];
+      const gone = [...(earlier.gone ?? [])];
+      for (const holder of input.holders) {
+        if (updated.includes(holder.accountId) || gone.includes(holder.accountId)) continue;
+        try {
+          const current = await cyclr.listProperties(holder.accountId, holder.accountConnectorId);
+          const property = current.find((p) => p.Name === 'ClientSecret');
+          if (property)
+            await cyclr.updateProperty(holder.accountId, holder.accountConnectorId, property, secret);
+          else
+            await cyclr.createProperty(holder.accountId, holder.accountConnectorId, 'ClientSecret', secret);
+          updated.push(holder.accountId);
+        } catch (err) {
+          if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
+          log.warn('Secret holder skipped: its account connector is gone or refused the write', {
+            accountId: holder.accountId,
+            accountConnectorId: holder.accountConnectorId,
+            error: err.message,
+          });
+          gone.push(holder.accountId);
+        }
+        ctx.heartbeat({ updated, gone });
+      }
+      return { updated, gone };
     },
 
     /** What step 5 verifies, and what the sign-in wait polls: never returns the secret. */

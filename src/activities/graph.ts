@@ -10,6 +10,8 @@ export interface AppSpec {
   displayName: string;
   redirectUris: string[];
   secretLifetimeDays: number;
+  /** The owner renews a secret this many days before its end (default 14). */
+  renewBeforeDays?: number;
 }
 
 export function graphActivities(graph: GraphClient, keys: KeyRing) {
@@ -30,6 +32,8 @@ export function graphActivities(graph: GraphClient, keys: KeyRing) {
       objectId: string;
       uniqueName: string;
       lifetimeDays: number;
+      /** The owner's (workflow) time: the secret's end follows the clock the owner renews by. */
+      from?: string;
     }): Promise<AppCredentials['secret']> {
       const info = Context.current().info;
       const marker = `dynamics-onboarding ${info.workflowExecution?.runId ?? 'standalone'}/${info.activityId}`;
@@ -37,7 +41,8 @@ export function graphActivities(graph: GraphClient, keys: KeyRing) {
       for (const orphan of app.passwordCredentials.filter((c) => c.displayName === marker)) {
         await graph.removePassword(input.objectId, orphan.keyId);
       }
-      const endDateTime = new Date(Date.now() + input.lifetimeDays * 86_400_000).toISOString();
+      const from = input.from ? Date.parse(input.from) : Date.now();
+      const endDateTime = new Date(from + input.lifetimeDays * 86_400_000).toISOString();
       const created = await graph.addPassword(input.objectId, marker, endDateTime);
       return {
         ...sealSecret(keys, created.secretText),

@@ -9,6 +9,7 @@ import { appOwnerActivities } from './app-owner';
 import { cyclrActivities } from './cyclr';
 import { graphActivities } from './graph';
 import { linkActivities } from './links';
+import { notificationActivities } from '../notifications/webhook';
 
 export function createCyclrClient(config: Config): CyclrClient {
   return new CyclrClient({
@@ -34,6 +35,7 @@ export function createActivities(deps: { config: Config; keys: KeyRing; client: 
     ...cyclrActivities(createCyclrClient(config), keys, config.DYNAMICS_CONNECTOR_NAME),
     ...linkActivities(config, keys),
     ...appOwnerActivities(client, config),
+    ...notificationActivities(config),
   };
 }
 

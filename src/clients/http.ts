@@ -8,7 +8,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../shared/failures';
 
-export type ServiceName = 'identity' | 'graph' | 'cyclr';
+export type ServiceName = 'identity' | 'graph' | 'cyclr' | 'webhook';
 
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
@@ -80,12 +80,26 @@ export async function send<T = unknown>(
     return await call();
   } catch (err) {
     if (err instanceof AxiosError) {
-      throw transientFailure(`${service}: ${what} failed before an answer (${err.code ?? err.message})`);
+      throw transientFailure(
+        `${service}: ${what} failed before an answer (${err.code ?? err.message})`,
+        undefined,
+        {
+          transport: true,
+        },
+      );
     }
     throw err;
   } finally {
     clearInterval(beat);
   }
+}
+
+/** No answer came (dropped, timed out, refused): a write may or may not have been applied. */
+export function isTransportFailure(err: unknown): boolean {
+  return (
+    err instanceof ApplicationFailure &&
+    (err.details?.[0] as { transport?: boolean } | undefined)?.transport === true
+  );
 }
 
 /** A short, secret-free summary of an error body for messages. */

@@ -6,6 +6,9 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import type { Config } from '../config';
+import { AesGcmCodec } from './aes-gcm-codec';
+import { loadCodecKeys, loadCodecToken } from './keys';
 
 export interface CodecServerOptions {
   codec: PayloadCodec;
@@ -125,6 +128,18 @@ export function createCodecApp(opts: CodecServerOptions): express.Express {
       .json({ message: 'codec server: bad request' });
   });
   return app;
+}
+
+/** The codec server's options from configuration: the codec token and, when set, OPS_TOKEN. */
+export function codecServerOptions(config: Config, namespace: string): CodecServerOptions {
+  return {
+    codec: new AesGcmCodec(loadCodecKeys(config)),
+    tokens: [loadCodecToken(config), config.OPS_TOKEN ?? ''],
+    namespace,
+    corsOrigins: config.CODEC_CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  };
 }
 
 export async function startCodecServer(

@@ -23,6 +23,15 @@ const consentLink = (ctx: RemediationContext) =>
   ctx.consentUrl ? ` Admin consent link: ${ctx.consentUrl}` : '';
 const signInLink = (ctx: RemediationContext) => (ctx.signInUrl ? ` Sign-in link: ${ctx.signInUrl}` : '');
 
+function transient(name: string, meaning: string): CatalogEntry {
+  return {
+    name,
+    class: 'transient',
+    meaning,
+    remediation: () => 'Nothing to do: the onboarding retries with backoff.',
+  };
+}
+
 const CATALOG: Record<number, CatalogEntry> = {
   65001: {
     name: 'DelegationDoesNotExist',
@@ -36,7 +45,7 @@ const CATALOG: Record<number, CatalogEntry> = {
     class: 'configuration',
     meaning: "The Resource URL is not a Dynamics org of the customer's tenant.",
     remediation: (ctx) =>
-      `The Resource URL${ctx.resourceUrl ? ` ${ctx.resourceUrl}` : ''} is not a Dynamics org in tenant ${ctx.customerTenant ?? ''}. Ask the customer to open their Dynamics 365 in a browser and copy the org URL from the address bar (like https://mycompany.crm4.dynamics.com), then send it with resourceCorrected (CLI: fix-resource).`,
+      `The Resource URL${ctx.resourceUrl ? ` ${ctx.resourceUrl}` : ''} is not a Dynamics org in tenant ${ctx.customerTenant ?? ''}. Ask the customer to open their Dynamics 365 in a browser and copy the org URL from the address bar (like https://mycompany.crm4.dynamics.com), then send it with resourceCorrected (CLI: fix-resource). If the URL is right, the user who signed in belongs to another tenant: have a user of ${ctx.customerTenant ?? "the customer's tenant"} sign in.`,
   },
   700016: {
     name: 'UnauthorizedClient_DoesNotMatchRequest',
@@ -46,19 +55,22 @@ const CATALOG: Record<number, CatalogEntry> = {
     remediation: (ctx) =>
       `Check that the Cyclr ClientId property is the app's Application (client) ID${ctx.appId ? ` ${ctx.appId}` : ''}. If the app was created minutes ago this is replication delay: retry the sign-in in a few minutes.${signInLink(ctx)}`,
   },
+  // The onboarding replaces a rejected secret automatically (the app's owner workflow); these
+  // remediations are for when that is not possible (e.g. the Graph client lacks permission).
   7000215: {
     name: 'InvalidClientSecret',
     class: 'configuration',
-    meaning: 'The client secret Cyclr sent is not a valid secret of the app.',
+    meaning:
+      'The client secret Cyclr sent is not a valid secret of the app (deleted, or the ID instead of the Value).',
     remediation: () =>
-      "Put the secret's Value (not its ID) into the Cyclr ClientSecret property; if it was lost, create a new secret (addPassword) and set it.",
+      "Replaced automatically: a new secret (addPassword) goes into the Cyclr ClientSecret property, then the old one is removed. If that fails, put a secret's Value (not its ID) into ClientSecret by hand.",
   },
   7000222: {
     name: 'InvalidClientSecretExpiredKeysProvided',
     class: 'configuration',
     meaning: "The app's client secret has expired.",
     remediation: () =>
-      'Create a new client secret for the app (addPassword) and set it as the Cyclr ClientSecret property.',
+      'Replaced automatically: a new secret (addPassword) goes into the Cyclr ClientSecret property, then the old one is removed. If that fails, check the Graph client may write the app (Application.ReadWrite.OwnedBy).',
   },
   50011: {
     name: 'InvalidReplyTo',
@@ -157,6 +169,108 @@ const CATALOG: Record<number, CatalogEntry> = {
     remediation: () =>
       'Re-run the app registration step so the app requests Dynamics CRM user_impersonation.',
   },
+  7000218: {
+    name: 'InvalidClientMissingSecret',
+    class: 'configuration',
+    meaning: 'The token request carried no client secret: Cyclr has no ClientSecret for the connector.',
+    remediation: () =>
+      'Set the Cyclr ClientSecret property of the account connector (the onboarding does this in "setting-resource"; redo that step).',
+  },
+  500112: {
+    name: 'ReplyAddressMismatch',
+    class: 'configuration',
+    meaning: 'The redirect URI of the token request differs from the one of the sign-in.',
+    remediation: () =>
+      "Cyclr's callback URL must be the same in both requests; check CYCLR_SERVICE_BASE_URL against the Cyclr partner service domain.",
+  },
+  70002: {
+    name: 'InvalidClient',
+    class: 'configuration',
+    meaning: 'The client credentials are not valid for this request.',
+    remediation: () =>
+      "Check the Cyclr ClientId (the app's Application ID) and ClientSecret (the secret's Value, not its ID).",
+  },
+  700011: {
+    name: 'UnauthorizedClientAppNotFoundInOrgIdTenant',
+    class: 'configuration',
+    meaning: 'The application was not found in the tenant.',
+    remediation: (ctx) =>
+      `Check the app${ctx.appId ? ` ${ctx.appId}` : ''} exists and is multi-tenant, and that the tenant ${ctx.customerTenant ?? ''} is right.`,
+  },
+  70001: {
+    name: 'UnauthorizedClient_AppDisabled',
+    class: 'configuration',
+    meaning: 'The application is disabled.',
+    remediation: () =>
+      "Re-enable the app (the partner's tenant) or the enterprise application (the customer's tenant).",
+  },
+  50194: {
+    name: 'InvalidRequestNonConformingAppMultiTenant',
+    class: 'configuration',
+    meaning: 'The app is not multi-tenant but was used through /common.',
+    remediation: () =>
+      'The app must be multi-tenant (AzureADMultipleOrgs): re-run the app registration, which sets it.',
+  },
+  50058: {
+    name: 'UserInformationNotProvided',
+    class: 'needs-person',
+    meaning: 'No signed-in session was found (silent sign-in).',
+    remediation: (ctx) => `The customer's user must sign in interactively.${signInLink(ctx)}`,
+  },
+  50079: {
+    name: 'UserStrongAuthEnrollmentRequired',
+    class: 'needs-person',
+    meaning: 'The user must enrol in multi-factor authentication.',
+    remediation: (ctx) => `The customer's user must register for MFA, then sign in again.${signInLink(ctx)}`,
+  },
+  50072: {
+    name: 'UserStrongAuthEnrollmentRequiredInterrupt',
+    class: 'needs-person',
+    meaning: 'The user must enrol in multi-factor authentication.',
+    remediation: (ctx) => `The customer's user must register for MFA, then sign in again.${signInLink(ctx)}`,
+  },
+  90008: {
+    name: 'TokenForItselfRequiresGraphPermission',
+    class: 'needs-person',
+    meaning: 'The user or administrator has not consented to the app at all.',
+    remediation: (ctx) =>
+      `An administrator of tenant ${ctx.customerTenant ?? ''} must grant admin consent.${consentLink(ctx)}`,
+  },
+  650056: {
+    name: 'MisconfiguredApplication',
+    class: 'needs-person',
+    meaning: 'The app is misconfigured or the administrator has not consented to its permissions.',
+    remediation: (ctx) =>
+      `An administrator of tenant ${ctx.customerTenant ?? ''} must grant admin consent for the app's permissions (Dynamics CRM user_impersonation).${consentLink(ctx)}`,
+  },
+  50001: {
+    name: 'InvalidResource',
+    class: 'configuration',
+    meaning: 'The resource is disabled or does not exist.',
+    remediation: (ctx) =>
+      `Check the Resource URL${ctx.resourceUrl ? ` ${ctx.resourceUrl}` : ''} is the customer's Dynamics org URL; send the right one with resourceCorrected (CLI: fix-resource).`,
+  },
+  700054: {
+    name: 'ResponseTypeNotEnabled',
+    class: 'configuration',
+    meaning: 'The response type the sign-in asked for is not enabled for the app.',
+    remediation: () => 'A configuration problem of the sign-in request: report it with the error text.',
+  },
+  50059: {
+    name: 'MissingTenantRealmAndNoUserInformationProvided',
+    class: 'configuration',
+    meaning: 'The request named no tenant (common/organizations) where one is required.',
+    remediation: () =>
+      'Use the tenant id or domain in the request (PARTNER_TENANT_ID for the product itself).',
+  },
+  50033: transient('RetryableError', 'A transient error in the Microsoft identity platform.'),
+  90006: transient('ExternalServerRetryableError', 'A transient error in a service Entra depends on.'),
+  90024: transient('RequestBudgetExceededError', 'A transient error: Entra asked for a retry.'),
+  90033: transient('MsodsServiceUnavailable', 'The directory service is temporarily unavailable.'),
+  90090: transient('GraphRetryableError', 'A transient error in the directory service.'),
+  50087: transient('SasRetryableError', 'A transient error in strong authentication.'),
+  90055: transient('TenantThrottlingError', 'Too many requests for the tenant: Entra throttles.'),
+  50196: transient('LoopDetected', 'Too many identical requests in a short time: backing off.'),
   53003: {
     name: 'BlockedByConditionalAccess',
     class: 'needs-person',
@@ -165,9 +279,6 @@ const CATALOG: Record<number, CatalogEntry> = {
       "The customer's admin must allow the app or the user under their Conditional Access policies.",
   },
 };
-
-/** Transient codes per Microsoft's reference: retry with backoff. */
-const TRANSIENT_CODES = new Set([50033, 90006, 90024, 90033, 90090, 50087, 90055, 50196]);
 
 export interface ClassifiedError {
   code: number | null;
@@ -203,11 +314,7 @@ export function classifyAadsts(
       verbatim,
     };
   }
-  if (
-    (code !== null && TRANSIENT_CODES.has(code)) ||
-    oauthError === 'temporarily_unavailable' ||
-    oauthError === 'server_error'
-  ) {
+  if (oauthError === 'temporarily_unavailable' || oauthError === 'server_error') {
     return {
       code,
       name: 'Transient',

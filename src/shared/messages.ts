@@ -1,7 +1,7 @@
 // Signal and query definitions. The names are a contract: ops send them with the official
 // `temporal` CLI too (`temporal workflow signal --name consentGranted --input '{"by":"..."}'`).
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { AppCredentialsDelivery, AppCredentialsRequest } from './app-credentials';
+import type { AppCredentialsDelivery, AppCredentialsRequest, SecretHolder } from './app-credentials';
 import type { OnboardingStatus } from './status';
 import type { ConsentGranted, ResourceCorrected, SignInCompleted } from './validation';
 
@@ -15,6 +15,8 @@ export const statusQuery = defineQuery<OnboardingStatus>('status');
 
 /** Internal: between onboardings and the app-registration owner. */
 export const appCredentialsRequestedSignal = defineSignal<[AppCredentialsRequest]>('appCredentialsRequested');
+/** Internal: an onboarding put the app's secret into its account connector's ClientSecret. */
+export const appSecretInstalledSignal = defineSignal<[SecretHolder]>('appSecretInstalled');
 export const appCredentialsDeliveredSignal =
   defineSignal<[AppCredentialsDelivery]>('appCredentialsDelivered');
 export const appRegistrationStatusQuery = defineQuery<{
@@ -23,4 +25,8 @@ export const appRegistrationStatusQuery = defineQuery<{
   secretExpiresAt: string | null;
   pendingRequests: number;
   lastError: string | null;
+  /** Account connectors holding the secret; when the owner renews it (the secret's end minus the margin). */
+  holders?: number;
+  renewAt?: string | null;
+  rotations?: { at: string; reason: string; oldKeyId: string | null; newKeyId: string }[];
 }>('appRegistrationStatus');

@@ -84,6 +84,8 @@ export const onboardingInputSchema = z.object({
       resourceFix: durationSchema.optional(),
     })
     .optional(),
+  /** How often a person is reminded (webhook notification) while a human wait lasts; default 1 day. */
+  reminderInterval: durationSchema.optional(),
 });
 
 export type OnboardingInput = z.input<typeof onboardingInputSchema>;

@@ -2,53 +2,120 @@
 // credentials (signal-with-start); it registers the app, its service principal and a client
 // secret once, then hands the same credentials to every requester. Serialising here is what keeps
 // fifty simultaneous onboardings from creating fifty secrets.
+//
+// It also owns the secret's lifecycle: before the secret's end (renewBeforeDays), or when an
+// onboarding reports that Microsoft rejected it (AADSTS7000222 expired, 7000215 invalid), it adds
+// a new secret, puts it into the ClientSecret of every account connector holding the old one, and
+// only then removes the old one.
 import {
   ApplicationFailure,
   condition,
   continueAsNew,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AppSpec } from '../activities/graph';
-import type { AppCredentials, AppCredentialsDelivery } from '../shared/app-credentials';
-import { appCredentialsRequestedSignal, appRegistrationStatusQuery } from '../shared/messages';
+import type { AppCredentials, AppCredentialsDelivery, SecretHolder } from '../shared/app-credentials';
+import {
+  appCredentialsRequestedSignal,
+  appRegistrationStatusQuery,
+  appSecretInstalledSignal,
+} from '../shared/messages';
 import { activities } from './activity-options';
 
 export interface AppRegistrationInput {
   spec: AppSpec;
   credentials?: AppCredentials;
   pending?: string[];
+  holders?: SecretHolder[];
+  rotations?: Rotation[];
 }
 
-/** A secret this close to its end is not handed out: a new one is made first. */
-const RENEW_BEFORE_MS = 14 * 86_400_000;
+interface Rotation {
+  at: string;
+  reason: string;
+  oldKeyId: string | null;
+  newKeyId: string;
+}
+
+const DAY_MS = 86_400_000;
+/** Never renew more often than this, whatever the secret's end says (no renewal loop). */
+const MIN_RENEWAL_SPACING_MS = 3_600_000;
+const ROTATIONS_KEPT = 20;
 
 export async function dynamicsAppRegistration(input: AppRegistrationInput): Promise<never> {
   let credentials = input.credentials;
   const pending = new Set(input.pending ?? []);
+  const holders = new Map((input.holders ?? []).map((h) => [h.accountId, h]));
+  const rotations = input.rotations ?? [];
   let lastError: string | null = null;
+  /** A secret an onboarding reported as rejected by Microsoft, with why. */
+  let rejected: { keyId: string; reason: string } | null = null;
+  const renewBeforeMs = (input.spec.renewBeforeDays ?? 14) * DAY_MS;
 
   setHandler(appCredentialsRequestedSignal, (request) => {
     if (typeof request?.replyTo === 'string' && request.replyTo) pending.add(request.replyTo);
+    if (typeof request?.rejectedKeyId === 'string' && request.rejectedKeyId) {
+      rejected = { keyId: request.rejectedKeyId, reason: String(request.reason ?? 'rejected').slice(0, 300) };
+    }
   });
+  setHandler(appSecretInstalledSignal, (holder) => {
+    if (typeof holder?.accountId !== 'string' || typeof holder.accountConnectorId !== 'number') return;
+    holders.set(holder.accountId, holder);
+  });
+  const renewAt = () =>
+    credentials ? Math.max(Date.parse(credentials.secret.expiresAt) - renewBeforeMs, 0) : null;
   setHandler(appRegistrationStatusQuery, () => ({
     appId: credentials?.appId ?? null,
     secretKeyId: credentials?.secret.credentialKeyId ?? null,
     secretExpiresAt: credentials?.secret.expiresAt ?? null,
     pendingRequests: pending.size,
     lastError,
+    holders: holders.size,
+    renewAt: renewAt() === null ? null : new Date(renewAt()!).toISOString(),
+    rotations: [...rotations],
   }));
 
   const usable = (c: AppCredentials | undefined): c is AppCredentials =>
-    !!c && Date.parse(c.secret.expiresAt) - Date.now() > RENEW_BEFORE_MS;
+    !!c && Date.parse(c.secret.expiresAt) - Date.now() > renewBeforeMs;
+
+  // Runs started before the lifecycle existed keep their old command sequence (replay).
+  const lifecycle = patched('app-secret-lifecycle');
+  let lastRenewal = 0;
 
   for (;;) {
-    await condition(() => pending.size > 0);
+    if (lifecycle) {
+      const due = renewAt();
+      const wait =
+        due === null
+          ? undefined
+          : Math.max(due - Date.now(), lastRenewal + MIN_RENEWAL_SPACING_MS - Date.now(), 1);
+      await condition(() => pending.size > 0 || rejected !== null, wait);
+    } else {
+      await condition(() => pending.size > 0);
+    }
     let delivery: AppCredentialsDelivery;
     try {
-      if (!usable(credentials)) credentials = await register(input.spec, credentials);
-      delivery = { ok: true, credentials };
+      let installedFor: string[] = [];
+      const rejectedNow = rejected as { keyId: string; reason: string } | null;
+      rejected = null;
+      if (!lifecycle) {
+        if (!usable(credentials)) credentials = await register(input.spec, credentials);
+      } else if (!credentials) {
+        credentials = await register(input.spec, undefined);
+      } else if (rejectedNow && rejectedNow.keyId === credentials.secret.credentialKeyId) {
+        installedFor = await rotate(`Microsoft rejected the secret: ${rejectedNow.reason}`);
+      } else if (!usable(credentials) && Date.now() - lastRenewal >= MIN_RENEWAL_SPACING_MS) {
+        installedFor = await rotate(
+          `renewal ${Math.round(renewBeforeMs / DAY_MS)} days before the secret's end`,
+        );
+      }
+      // A rejected secret that is not the current one: the requester just gets the current one.
+      delivery = lifecycle
+        ? { ok: true, credentials, owner: workflowInfo().workflowId, secretInstalledFor: installedFor }
+        : { ok: true, credentials };
       lastError = null;
     } catch (err) {
       const failure = err instanceof ApplicationFailure ? err : (err as { cause?: unknown }).cause;
@@ -58,17 +125,60 @@ export async function dynamicsAppRegistration(input: AppRegistrationInput): Prom
       lastError = message;
       delivery = { ok: false, errorType, message };
     }
-    const batch = [...pending];
-    pending.clear();
-    await activities.deliverAppCredentials({ replyTo: batch, delivery });
+    if (pending.size > 0) {
+      const batch = [...pending];
+      pending.clear();
+      await activities.deliverAppCredentials({ replyTo: batch, delivery });
+    }
 
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2000) {
       await continueAsNew<typeof dynamicsAppRegistration>({
         spec: input.spec,
         credentials,
         pending: [...pending],
+        ...(lifecycle ? { holders: [...holders.values()], rotations } : {}),
       });
     }
+  }
+
+  /**
+   * New secret, then every holder's ClientSecret, then the old secret removed: a holder is never
+   * left with a secret that no longer exists. Returns the workflow ids of the holders updated.
+   */
+  async function rotate(reason: string): Promise<string[]> {
+    const old = credentials!;
+    lastRenewal = Date.now();
+    const fresh = await register(input.spec, old);
+    const stale = [...holders.values()].filter((h) => h.credentialKeyId !== fresh.secret.credentialKeyId);
+    const { updated, gone } = stale.length
+      ? await activities.installClientSecret({ holders: stale, clientSecret: fresh.secret })
+      : { updated: [], gone: [] };
+    for (const accountId of gone) holders.delete(accountId);
+    for (const accountId of updated) {
+      const holder = holders.get(accountId);
+      if (holder) holders.set(accountId, { ...holder, credentialKeyId: fresh.secret.credentialKeyId });
+    }
+    credentials = fresh;
+    if (old.appId === fresh.appId && old.secret.credentialKeyId !== fresh.secret.credentialKeyId) {
+      await activities.removeClientSecret({
+        objectId: fresh.objectId,
+        credentialKeyId: old.secret.credentialKeyId,
+      });
+    }
+    rotations.push({
+      at: new Date().toISOString(),
+      reason,
+      oldKeyId: old.secret.credentialKeyId,
+      newKeyId: fresh.secret.credentialKeyId,
+    });
+    if (rotations.length > ROTATIONS_KEPT) rotations.splice(0, rotations.length - ROTATIONS_KEPT);
+    log.info('Client secret replaced', {
+      reason,
+      old: old.secret.credentialKeyId,
+      new: fresh.secret.credentialKeyId,
+      holders: updated.length,
+    });
+    return updated.map((accountId) => holders.get(accountId)?.workflowId).filter((id): id is string => !!id);
   }
 }
 
@@ -79,9 +189,9 @@ async function register(spec: AppSpec, previous: AppCredentials | undefined): Pr
     objectId: app.objectId,
     uniqueName: spec.uniqueName,
     lifetimeDays: spec.secretLifetimeDays,
+    from: new Date().toISOString(),
   });
   if (previous && previous.appId === app.appId) {
-    // Renewal: the old secret stays valid until it lapses, so accounts holding it keep working.
     log.info('Client secret renewed', { old: previous.secret.credentialKeyId, new: secret.credentialKeyId });
   }
   return { appId: app.appId, objectId: app.objectId, servicePrincipalId: sp.servicePrincipalId, secret };

@@ -4,7 +4,10 @@
 import {
   ApplicationFailure,
   condition,
+  getExternalWorkflowHandle,
   isCancellation,
+  log,
+  patched,
   setHandler,
   sleep,
   workflowInfo,
@@ -14,8 +17,10 @@ import type { Duration } from '@temporalio/common';
 import { classifyAadsts, type RemediationContext } from '../shared/aadsts';
 import type { AppCredentials, AppCredentialsDelivery } from '../shared/app-credentials';
 import { FailureTypes } from '../shared/failures';
+import type { NotificationKind } from '../notifications/notification';
 import {
   appCredentialsDeliveredSignal,
+  appSecretInstalledSignal,
   consentFailedSignal,
   consentGrantedSignal,
   resourceCorrectedSignal,
@@ -33,7 +38,7 @@ import {
   type OnboardingInput,
   type SignInCompleted,
 } from '../shared/validation';
-import { activities, localActivities } from './activity-options';
+import { activities, localActivities, notifications } from './activity-options';
 import { OnboardingState } from './onboarding-state';
 import { durationMs } from './durations';
 
@@ -43,6 +48,10 @@ const CONSENT_PROPAGATION_WINDOW_MS = 15 * 60_000;
 const CONSENT_PROPAGATION_RETRIES = 4;
 const SIGN_IN_POLL_FIRST_MS = 30_000;
 const SIGN_IN_POLL_MAX_MS = 60 * 60_000;
+const DEFAULT_REMINDER_INTERVAL = '1 day';
+/** Microsoft rejected the client secret Cyclr sent: the app's owner replaces it, no person needed. */
+const SECRET_REJECTED_CODES = new Set([7000215, 7000222]);
+const SECRET_REPLACEMENTS_MAX = 3;
 
 class Expired extends Error {
   constructor(readonly waitingFor: WaitingFor) {
@@ -74,6 +83,16 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
   let consentGrantedAt: number | null = null;
   let resourceChanged = false;
   let signInOutcome: SignInCompleted | undefined;
+  /** Problems reported while a person is waited for (declined consent...): each is notified. */
+  let problems = 0;
+  let notificationSeq = 0;
+  let secretReplacements = 0;
+  const propertiesWritten: string[] = [];
+
+  // Changes that running onboardings must not see (their histories lack them): see test/replay.
+  const remindersOn = patched('human-wait-reminders');
+  const reportHolderOn = patched('report-secret-holder');
+  const reminderMs = durationMs(input.reminderInterval ?? DEFAULT_REMINDER_INTERVAL);
 
   setHandler(statusQuery, () => state.snapshot());
   setHandler(appCredentialsDeliveredSignal, (d) => {
@@ -95,6 +114,7 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
         raw.error,
       ),
     );
+    problems++;
   });
   setHandler(resourceCorrectedSignal, (raw) => {
     const signal = resourceCorrectedSchema.safeParse(raw);
@@ -133,7 +153,38 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
 
   const deadlineFrom = (duration: Duration) => new Date(Date.now() + durationMs(duration));
 
-  /** Waits for `done`, or ends the onboarding as expired when the deadline passes. */
+  /** Tells a person (webhook) what the onboarding waits for; a failed notification never fails it. */
+  async function notify(kind: NotificationKind, reminder?: number): Promise<void> {
+    if (!remindersOn) return;
+    const snapshot = state.snapshot();
+    try {
+      await notifications.notify({
+        id: `${workflowId}/${++notificationSeq}`,
+        kind,
+        workflowId,
+        cyclrAccountId: input.cyclrAccountId,
+        customerTenant: input.customerTenant,
+        step: snapshot.step,
+        waitingFor: snapshot.waitingFor,
+        reason: snapshot.waitingReason,
+        deadline: snapshot.waitDeadline,
+        links: { consentUrl: snapshot.consentUrl, signInUrl: snapshot.signInUrl },
+        lastError: snapshot.lastError,
+        ...(reminder ? { reminder } : {}),
+        at: new Date().toISOString(),
+      });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+      log.warn('Notification not delivered', { kind, message });
+      state.note('notification not delivered', `${kind}: ${message}`);
+    }
+  }
+
+  /**
+   * Waits for `done`: tells a person when the wait begins, reminds them every reminderInterval,
+   * notifies each problem reported meanwhile, and ends the onboarding as expired at the deadline.
+   */
   async function humanWait(
     what: WaitingFor,
     reason: string,
@@ -141,18 +192,44 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     done: () => boolean,
   ): Promise<void> {
     state.waitFor(what, reason, deadline);
-    if (!(await condition(done, Math.max(deadline.getTime() - Date.now(), 1)))) throw new Expired(what);
+    if (!remindersOn) {
+      if (!(await condition(done, Math.max(deadline.getTime() - Date.now(), 1)))) throw new Expired(what);
+      state.stopWaiting();
+      return;
+    }
+    await notify('action-needed');
+    let reminders = 0;
+    let nextReminder = Date.now() + reminderMs;
+    let problemsSeen = problems;
+    while (!done()) {
+      const until = Math.min(nextReminder, deadline.getTime());
+      if (await condition(() => done() || problems !== problemsSeen, Math.max(until - Date.now(), 1))) {
+        if (done()) break;
+        problemsSeen = problems;
+        await notify('problem');
+        continue;
+      }
+      if (Date.now() >= deadline.getTime()) {
+        await notify('expired');
+        throw new Expired(what);
+      }
+      if (Date.now() >= nextReminder) {
+        nextReminder += reminderMs;
+        await notify('reminder', ++reminders);
+      }
+    }
     state.stopWaiting();
   }
 
-  // Step 1: the shared app registration, from its owner workflow.
-  async function registerApp(): Promise<void> {
-    state.enter('registering-app');
+  /** Asks the app's owner for credentials (`rejected`: Microsoft refused this secret, replace it). */
+  async function requestCredentials(rejected?: { rejectedKeyId: string; reason: string }): Promise<void> {
     for (let request = 1; !delivery; request++) {
-      await activities.requestAppCredentials(workflowId);
+      await activities.requestAppCredentials(workflowId, rejected);
       state.waitFor(
         'app-registration',
-        'The app registration owner is preparing the shared app and its secret.',
+        rejected
+          ? 'The app registration owner is replacing the client secret Microsoft rejected.'
+          : 'The app registration owner is preparing the shared app and its secret.',
         null,
       );
       if (!(await condition(() => delivery !== undefined, '15 minutes')) && request >= 4) {
@@ -172,7 +249,13 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     credentials = delivery.credentials;
     servicePrincipalId = credentials.servicePrincipalId;
     status.appId = credentials.appId;
-    state.note('app ready', `appId ${credentials.appId}`);
+  }
+
+  // Step 1: the shared app registration, from its owner workflow.
+  async function registerApp(): Promise<void> {
+    state.enter('registering-app');
+    await requestCredentials();
+    state.note('app ready', `appId ${credentials!.appId}`);
   }
 
   // Step 2: the customer's admin consents; ops or our consent callback signal it. `why` runs once
@@ -207,7 +290,17 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
       secretWrittenKeyId,
     });
     secretWrittenKeyId = credentials!.secret.credentialKeyId;
+    propertiesWritten.push(...written.filter((name) => !propertiesWritten.includes(name)));
     state.note('properties set', written.length ? `wrote ${written.join(', ')}` : 'already up to date');
+    // The owner replaces the secret in every account connector holding it when it rotates.
+    if (reportHolderOn && delivery?.ok && delivery.owner) {
+      await getExternalWorkflowHandle(delivery.owner).signal(appSecretInstalledSignal, {
+        workflowId,
+        accountId: input.cyclrAccountId,
+        accountConnectorId: connector.accountConnectorId,
+        credentialKeyId: secretWrittenKeyId,
+      });
+    }
   }
 
   // Step 4: the customer's user signs in through Cyclr; the outcome comes back to our callback
@@ -227,12 +320,26 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
       `A user of the customer's tenant ${input.customerTenant} with access to ${status.resourceUrl} must open the sign-in link and sign in (attempt ${status.signInAttempt}).`,
       deadline,
     );
+    await notify('action-needed');
+    let reminders = 0;
+    let nextReminder = Date.now() + reminderMs;
     let poll = SIGN_IN_POLL_FIRST_MS;
+    let nextPoll = Date.now() + poll;
     for (;;) {
-      const remaining = deadline.getTime() - Date.now();
-      if (remaining <= 0) throw new Expired('sign-in');
-      if (await condition(() => signInOutcome !== undefined || resourceChanged, Math.min(poll, remaining)))
+      if (Date.now() >= deadline.getTime()) {
+        await notify('expired');
+        throw new Expired('sign-in');
+      }
+      const wake = Math.min(nextPoll, deadline.getTime(), remindersOn ? nextReminder : Infinity);
+      if (
+        await condition(() => signInOutcome !== undefined || resourceChanged, Math.max(wake - Date.now(), 1))
+      )
         break;
+      if (remindersOn && Date.now() >= nextReminder) {
+        nextReminder += reminderMs;
+        await notify('reminder', ++reminders);
+      }
+      if (Date.now() < nextPoll) continue;
       const connector = await activities.readAccountConnector({
         accountId: input.cyclrAccountId,
         accountConnectorId: status.accountConnectorId!,
@@ -243,6 +350,7 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
         break;
       }
       poll = Math.min(poll * 2, SIGN_IN_POLL_MAX_MS);
+      nextPoll = Date.now() + poll;
     }
     state.stopWaiting();
     return resourceChanged ? 'resource-changed' : signInOutcome!;
@@ -280,6 +388,19 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
       await sleep('5 seconds');
     }
   }
+
+  /** The record a cancelled onboarding leaves: what exists now because of it. */
+  const whatWasDone = (): string =>
+    [
+      status.appId ? `app ${status.appId} ready (shared, kept)` : 'no app credentials received',
+      consentGrantedAt !== null ? 'consent granted' : null,
+      status.accountConnectorId !== null
+        ? `Cyclr account connector ${status.accountConnectorId}${propertiesWritten.length ? ` with ${propertiesWritten.join(', ')} written` : ''} (kept)`
+        : 'nothing written to Cyclr',
+      status.signInAttempt ? `${status.signInAttempt} sign-in link(s) issued` : null,
+    ]
+      .filter(Boolean)
+      .join('; ');
 
   const result = (
     outcome: OnboardingResult['outcome'],
@@ -366,6 +487,33 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
         });
         continue;
       }
+      if (
+        error.code !== null &&
+        SECRET_REJECTED_CODES.has(error.code) &&
+        secretReplacements < SECRET_REPLACEMENTS_MAX &&
+        secretWrittenKeyId !== null
+      ) {
+        // Expired or invalid secret: the owner adds a new one, puts it into Cyclr, removes the
+        // old one; then the user signs in again. No person has to fix anything.
+        secretReplacements++;
+        state.recordError({
+          ...error,
+          class: 'transient',
+          remediation: `Nothing to do: the client secret is replaced automatically (new secret, set as Cyclr ClientSecret, old one removed), then the user signs in again (replacement ${secretReplacements} of ${SECRET_REPLACEMENTS_MAX}).`,
+        });
+        delivery = undefined;
+        await requestCredentials({
+          rejectedKeyId: secretWrittenKeyId,
+          reason: `AADSTS${error.code} for account ${input.cyclrAccountId}`,
+        });
+        const replaced = delivery as AppCredentialsDelivery | undefined;
+        if (replaced?.ok && replaced.secretInstalledFor?.includes(workflowId)) {
+          secretWrittenKeyId = credentials!.secret.credentialKeyId;
+        }
+        state.note('client secret replaced', `secret ${credentials!.secret.credentialKeyId}`);
+        needResource = true;
+        continue;
+      }
       if (error.code === 500011) {
         state.recordError(error);
         await waitForResourceFix(`AADSTS500011: ${error.remediation}`);
@@ -390,7 +538,7 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     }
     if (isCancellation(err)) {
       const during = status.step;
-      state.enter('cancelled', `cancelled while ${during}`);
+      state.enter('cancelled', `cancelled while ${during}; ${whatWasDone()}`);
       throw err;
     }
     const failure = err instanceof ActivityFailure && err.cause ? err.cause : err;
