@@ -108,9 +108,9 @@ test('bad, missing, stale and future signatures are refused with the header name
     [
       'stale',
       signedEvent(SECRET, event, now - 600),
-      /X-Onboarding-Timestamp: stale: signed 6\d\d s ago, more than the 300 s allowed/,
+      /X-Onboarding-Timestamp: stale: signed \d+ s ago, more than the 300 s allowed/,
     ],
-    ['from the future', signedEvent(SECRET, event, now + 600), /stale: signed 6\d\d s in the future/],
+    ['from the future', signedEvent(SECRET, event, now + 600), /stale: signed \d+ s in the future/],
   ];
   for (const [name, request, expected] of cases) {
     const sent = await postEvent(h.ingressUrl, request);
@@ -174,7 +174,11 @@ test('an event for an account whose onboarding has ended never starts a second o
   await handle.cancel();
   await assert.rejects(handle.result(), WorkflowFailedError);
 
-  const later = await postEvent(h.ingressUrl, signedEvent(SECRET, eventFor(customer)));
+  // Signed a second later, so it is a new request, not a replay of the first.
+  const later = await postEvent(
+    h.ingressUrl,
+    signedEvent(SECRET, eventFor(customer), Math.floor(Date.now() / 1000) + 1),
+  );
   assert.equal(later.status, 202, JSON.stringify(later.body));
   assert.equal(later.body.runId, first.body.runId);
   assert.equal(later.body.ended, 'CANCELLED');
