@@ -157,7 +157,7 @@ export class GraphClient {
     if (res.status === 204 || res.status === 200) return;
     if (
       res.status === 404 ||
-      (res.status === 400 && /not.*found|does not exist/i.test(summariseBody(res.data)))
+      (res.status === 400 && /\bno\b.*\bfound\b|not.*found|does not exist/i.test(summariseBody(res.data)))
     )
       return;
     throw failureFor('graph', 'remove client secret', res);

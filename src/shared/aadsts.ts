@@ -302,7 +302,9 @@ export function classifyAadsts(
   oauthError?: string | null,
 ): ClassifiedError {
   const verbatim = (errorDescription ?? oauthError ?? 'unknown error').split(/\r?\n/)[0].slice(0, 500);
-  const code = aadstsCodeOf(errorDescription);
+  // The legacy /adminconsent endpoint reports a decline as `permission_denied` with no AADSTS
+  // code ("The admin canceled the request"): the same thing as AADSTS65004.
+  const code = aadstsCodeOf(errorDescription) ?? (oauthError === 'permission_denied' ? 65004 : null);
   const entry = code === null ? undefined : CATALOG[code];
   if (entry) {
     return {
