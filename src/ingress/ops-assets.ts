@@ -38,6 +38,10 @@ button.secondary,.button.secondary{background:#e7ecf5;color:var(--fg)}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}
 dt{color:var(--muted)}
 dd{margin:0}
+dd,td,p{overflow-wrap:anywhere}
+form.card button[type=submit]{display:block}
+.card h2:first-child{margin-top:0}
+#timeline td:nth-child(2){white-space:nowrap}
 td.when{white-space:nowrap;font-size:.85rem;color:var(--muted)}
 `;
 
@@ -51,12 +55,17 @@ for (const button of document.querySelectorAll('[data-copy]')) {
       .then(() => { button.textContent = 'Copied'; });
   });
 }
-// Pages of onboardings still moving reload themselves, unless someone is typing in a form.
-if (document.body.dataset.refresh) {
-  setInterval(() => {
-    const busy = [...document.querySelectorAll('main input:not([type=hidden]):not([readonly]), main textarea')]
-      .some((field) => field.value || field === document.activeElement);
-    if (!busy) location.reload();
-  }, Number(document.body.dataset.refresh) * 1000);
+// The list reloads itself now and then; an onboarding's page reloads when its state changes,
+// unless someone is typing in one of its forms.
+const typing = () =>
+  [...document.querySelectorAll('main input:not([type=hidden]):not([readonly]), main textarea')]
+    .some((field) => field.value || field === document.activeElement);
+const { refresh, watch, version } = document.body.dataset;
+if (refresh) setInterval(() => typing() || location.reload(), Number(refresh) * 1000);
+if (watch) {
+  setInterval(async () => {
+    const res = await fetch(watch, { cache: 'no-store' }).catch(() => null);
+    if (res && res.ok && (await res.text()) !== version && !typing()) location.reload();
+  }, 2000);
 }
 `;

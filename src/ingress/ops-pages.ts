@@ -17,14 +17,20 @@ export interface OnboardingRow {
 export interface PageContext {
   session?: OpsSession;
   csrf?: string;
-  /** Seconds between automatic reloads, while something may still change. */
+  /** Seconds between automatic reloads of the page. */
   refresh?: number;
+  /** URL answering the onboarding's `version`; the page reloads when the answer changes. */
+  watch?: { url: string; version: string };
 }
 
 const when = (d: Date | string | null | undefined) =>
   d ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '';
 
 export const detailPath = (account: string) => `/ops/onboardings/${encodeURIComponent(account)}`;
+
+/** Changes whenever what the onboarding's page shows changes. */
+export const statusVersion = (status: OnboardingStatus) =>
+  `${status.step}|${status.waitingFor ?? ''}|${status.signInAttempt}|${status.timeline.length}|${status.lastError?.at ?? ''}`;
 
 export function layout(ctx: PageContext, title: string, body: string): string {
   const who = ctx.session
@@ -34,7 +40,7 @@ export function layout(ctx: PageContext, title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${e(title)} · Dynamics onboarding ops</title><link rel="stylesheet" href="/ops/assets/ops.css"></head>
-<body${ctx.refresh ? ` data-refresh="${ctx.refresh}"` : ''}><header><a href="/ops">Dynamics CRM onboarding · ops</a>${who}</header>
+<body${ctx.refresh ? ` data-refresh="${ctx.refresh}"` : ''}${ctx.watch ? ` data-watch="${e(ctx.watch.url)}" data-version="${e(ctx.watch.version)}"` : ''}><header><a href="/ops">Dynamics CRM onboarding · ops</a>${who}</header>
 <main>${body}</main><script src="/ops/assets/ops.js"></script></body></html>`;
 }
 

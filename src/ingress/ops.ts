@@ -25,6 +25,7 @@ import {
   detailPage,
   detailPath,
   listPage,
+  statusVersion,
   loginPage,
   messagePage,
   type OnboardingRow,
@@ -49,7 +50,7 @@ export function opsRouter(client: Client, auth: OpsAuth): express.Router {
   router.use('/ops', (_req, res, next) => {
     res.set(
       'Content-Security-Policy',
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     );
     res.set('X-Content-Type-Options', 'nosniff');
     res.set('Referrer-Policy', 'no-referrer');
@@ -140,18 +141,27 @@ export function opsRouter(client: Client, auth: OpsAuth): express.Router {
         404,
         messagePage(ctx, 'Not found', [`account: no onboarding for "${account}"`], '/ops'),
       );
-    const moving = found.runStatus === 'RUNNING';
+    const watch =
+      found.runStatus === 'RUNNING'
+        ? { url: `${detailPath(account)}/version`, version: statusVersion(found.status) }
+        : undefined;
     html(
       res,
       200,
-      detailPage(
-        { ...ctx, refresh: moving ? 4 : undefined },
-        account,
-        found.status,
-        found.runStatus,
-        str(req.query.sent),
-      ),
+      detailPage({ ...ctx, watch }, account, found.status, found.runStatus, str(req.query.sent)),
     );
+  });
+
+  // Polled by the onboarding's page, which reloads when the answer changes.
+  router.get('/ops/onboardings/:account/version', requireOps, async (req, res) => {
+    const { ctx } = (req as Authed).ops;
+    const account = accountParam(req, res, ctx);
+    if (!account) return;
+    const found = await statusOf(client, account);
+    res
+      .set('Cache-Control', 'no-store')
+      .type('text')
+      .send(found ? statusVersion(found.status) : 'gone');
   });
 
   router.post('/ops/onboardings/:account/consent', form, requireOps, async (req, res) => {

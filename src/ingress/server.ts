@@ -44,11 +44,9 @@ export function createIngressApp(deps: IngressDeps): express.Express {
     const clientError = typeof status === 'number' && status >= 400 && status < 500;
     if (!clientError) console.error(`ingress error on ${req.method} ${req.path}: ${message}`);
     if (req.path === EVENTS_PATH) {
-      res
-        .status(clientError ? status : 502)
-        .json({
-          error: clientError ? `body: ${message}` : 'temporarily unavailable; send the event again later',
-        });
+      res.status(clientError ? status : 502).json({
+        error: clientError ? `body: ${message}` : 'temporarily unavailable; send the event again later',
+      });
       return;
     }
     res
