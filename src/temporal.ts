@@ -7,6 +7,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import { dataConverter as codecDataConverter } from './codec/data-converter';
 import { loadConfig } from './config';
+import { tracingClientInterceptors } from './observability/tracing';
 
 export interface TemporalTarget {
   connectionOptions: ConnectionOptions;
@@ -24,10 +25,29 @@ export function temporalTarget(): TemporalTarget {
   };
 }
 
+/** What was tried, in words an operator can check against their settings (never the key itself). */
+export function describeTarget(target: TemporalTarget, env: NodeJS.ProcessEnv = process.env): string {
+  const { address, tls, apiKey } = target.connectionOptions;
+  const clientCert = typeof tls === 'object' && tls !== null && tls.clientCertPair !== undefined;
+  const source = env.TEMPORAL_ADDRESS
+    ? 'TEMPORAL_ADDRESS'
+    : env.TEMPORAL_PROFILE || env.TEMPORAL_CONFIG_FILE
+      ? 'the profile'
+      : 'the embedded default';
+  return [
+    `address ${address} (from ${source})`,
+    `namespace ${target.namespace}`,
+    tls ? `TLS on${clientCert ? ' with a client certificate' : ''}` : 'TLS off',
+    apiKey ? 'API key set' : 'no API key',
+    `profile ${env.TEMPORAL_PROFILE || 'default'}${env.TEMPORAL_CONFIG_FILE ? ` from ${env.TEMPORAL_CONFIG_FILE}` : ''}`,
+  ].join(', ');
+}
+
 function unreachable(target: TemporalTarget, err: unknown): Error {
   return new Error(
-    `Cannot reach Temporal at ${target.connectionOptions.address} (namespace ${target.namespace}${target.connectionOptions.tls ? ', TLS' : ''}): ${(err as Error).message}. ` +
-      'Start it (npm start runs a local one) or set TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS_* (see README).',
+    `Cannot reach Temporal with ${describeTarget(target)}: ${(err as Error).message}. ` +
+      'Start it (npm start runs a local one) or set TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS_* / TEMPORAL_PROFILE (see docs/operations.md).',
+    { cause: err },
   );
 }
 
@@ -41,7 +61,13 @@ export async function connectClient(
       ...target.connectionOptions,
       connectTimeout: '10 seconds',
     });
-    return new Client({ connection, namespace: target.namespace, dataConverter });
+    // Tracing interceptors are inert until a process registers a tracer provider (startTracing).
+    return new Client({
+      connection,
+      namespace: target.namespace,
+      dataConverter,
+      interceptors: tracingClientInterceptors(),
+    });
   } catch (err) {
     throw unreachable(target, err);
   }

@@ -4,6 +4,9 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from './activities';
 import { dataConverter } from './codec/data-converter';
 import type { Config } from './config';
+import { productActivityInterceptors } from './observability/activity-interceptors';
+import { tracingActivityInterceptors, workflowSpanSinks, type Tracing } from './observability/tracing';
+import { workflowInterceptorModules } from './observability/workflow-modules';
 import type { KeyRing } from './secrets/keys';
 import { TASK_QUEUE } from './shared/names';
 import { workerTuning } from './worker-tuning';
@@ -16,6 +19,8 @@ export interface WorkerDeps {
   keys: KeyRing;
   /** A prebuilt bundle (production: WORKFLOW_BUNDLE_PATH; tests); otherwise bundled from src/workflows at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Traces on: activities get spans, and workflow spans are exported (startTracing). */
+  tracing?: Tracing;
   options?: Partial<WorkerOptions>;
 }
 
@@ -33,6 +38,15 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     // The same codec as every client: histories hold only ciphertext.
     dataConverter: dataConverter(deps.config),
     ...workerTuning(),
+    // Tracing, product metrics and log attributes; a prebuilt bundle must include the workflow
+    // modules (bundleWorkflowCode({ workflowInterceptorModules })).
+    interceptors: {
+      ...(deps.workflowBundle || process.env.WORKFLOW_BUNDLE_PATH
+        ? {}
+        : { workflowModules: workflowInterceptorModules }),
+      activity: [productActivityInterceptors, ...(deps.tracing ? [tracingActivityInterceptors] : [])],
+    },
+    sinks: workflowSpanSinks(deps.tracing),
     ...deps.options,
   });
 }

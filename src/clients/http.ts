@@ -6,6 +6,7 @@ import https from 'node:https';
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { recordExternalCall } from '../observability/external-calls';
 import { FailureTypes } from '../shared/failures';
 
 export type ServiceName = 'identity' | 'graph' | 'cyclr' | 'webhook';
@@ -77,9 +78,16 @@ export async function send<T = unknown>(
   ctx?.heartbeat();
   const beat = ctx ? setInterval(() => ctx.heartbeat(), 1000) : undefined;
   try {
-    return await call();
+    const request = call();
+    request.catch(() => undefined); // if cancellation wins the race below, its failure is moot
+    // A cancelled activity (workflow cancelled, or this worker draining past its shutdown grace)
+    // stops waiting, so the attempt is handed back and retried, idempotently, elsewhere.
+    const res = await (ctx ? Promise.race([request, ctx.cancelled]) : request);
+    recordExternalCall(service, res.status);
+    return res;
   } catch (err) {
     if (err instanceof AxiosError) {
+      recordExternalCall(service, 'error');
       throw transientFailure(
         `${service}: ${what} failed before an answer (${err.code ?? err.message})`,
         undefined,

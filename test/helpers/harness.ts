@@ -14,6 +14,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { temporalCliPath, temporalTestServerPath } from '../../src/embedded/binaries';
 import { startIngress } from '../../src/ingress/server';
 import { loadKeyRing, type KeyRing } from '../../src/secrets/keys';
+import { workflowInterceptorModules } from '../../src/observability/workflow-modules';
 import { createWorker } from '../../src/worker-setup';
 import { onboardingStepKey } from '../../src/workflows/onboarding-state';
 import { startSimulators } from '../../simulators/server';
@@ -32,6 +33,7 @@ let bundle: Promise<{ code: string; codePath: string }> | undefined;
 export function workflowBundle(): Promise<{ code: string; codePath: string }> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
+    workflowInterceptorModules,
     logger: quietLogger,
   }).then((b) => {
     const codePath = join(mkdtempSync(join(tmpdir(), 'onboarding-bundle-')), 'workflow-bundle.js');

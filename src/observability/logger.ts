@@ -1,0 +1,67 @@
+// Structured logs with pino, and the SDK's Logger routed to it, so the worker's own lines, the
+// SDK's, the activities' (`log` from @temporalio/activity) and the workflows' (the default sink)
+// all come out the same way. Activity and workflow lines carry workflowId, step and account
+// (added by the interceptors). Never pass request bodies or tokens as attributes.
+import pino, { type DestinationStream, type Logger as Pino } from 'pino';
+import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
+import type { ObservabilityConfig } from './config';
+
+/** `text`: one readable line per entry, for a person at a terminal; `json` is pino's own. */
+function textDestination(out: NodeJS.WritableStream): DestinationStream {
+  return {
+    write(line: string) {
+      const { time, level, msg, ...rest } = JSON.parse(line);
+      delete rest.pid;
+      const attrs = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+      out.write(
+        `${new Date(time).toISOString()} ${String(pino.levels.labels[level]).toUpperCase()} ${msg}${attrs}\n`,
+      );
+    },
+  };
+}
+
+export function createLogger(
+  config: Pick<ObservabilityConfig, 'LOG_LEVEL' | 'LOG_FORMAT'>,
+  out: NodeJS.WritableStream = process.stdout,
+): Pino {
+  const options = {
+    level: config.LOG_LEVEL,
+    base: { pid: process.pid },
+    serializers: { error: pino.stdSerializers.err, err: pino.stdSerializers.err },
+  };
+  return config.LOG_FORMAT === 'text'
+    ? pino(options, textDestination(out))
+    : pino(options, out as DestinationStream);
+}
+
+const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/** The SDK's Logger interface on top of pino: Runtime.install({ logger: new SdkLogger(pino) }). */
+export class SdkLogger implements Logger {
+  constructor(private readonly pino: Pino) {}
+
+  log(level: LogLevel, message: string, meta: LogMetadata = {}): void {
+    this.pino[LEVELS[level]](meta as object, message);
+  }
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
+}
