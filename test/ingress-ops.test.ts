@@ -1,11 +1,13 @@
 // The ops page over plain HTTP: nothing without the token, no action without the session's CSRF
 // token and a confirmation, every refusal naming the field, every action recorded with who did it.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { waitUntil } from '../src/demo/sample-onboarding';
 import { statusQuery } from '../src/shared/messages';
-import { startHarness, type Harness } from './helpers/harness';
+import { freePort, startHarness, type Harness } from './helpers/harness';
 import { startOnboarding } from './helpers/flow';
 import { OpsClient } from './helpers/ops';
 
@@ -135,4 +137,40 @@ test('bad filters and accounts are refused by name', async () => {
   const unknown = await ops.request('/ops/onboardings/no-such-account');
   assert.equal(unknown.status, 404);
   assert.match(unknown.body, /account: no onboarding for &quot;no-such-account&quot;/);
+});
+
+test('npm run ingress: serves with its own Temporal client and stops cleanly on SIGTERM', async () => {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: h.env.address,
+    TEMPORAL_NAMESPACE: 'default',
+  };
+  for (const [key, value] of Object.entries(h.config)) if (value !== undefined) env[key] = String(value);
+  Object.assign(env, { INGRESS_PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}` });
+  const root = resolve(__dirname, '..');
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'src/ingress/main.ts')], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  try {
+    const until = Date.now() + 60_000;
+    while (!output.includes('ops page')) {
+      if (child.exitCode !== null || Date.now() > until) throw new Error(`ingress did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(!output.includes(OPS_TOKEN), 'the ops token is not logged');
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    assert.equal(ready.status, 200);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, output);
+    assert.match(output, /SIGTERM: stopping the ingress/);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
 });
