@@ -85,7 +85,7 @@ test('the secret is renewed 14 days before its end, Cyclr gets the new one, the 
 
   // The test server may skip on to the next renewal (another 166 days) while this test reads.
   // Read the sim between two owner reads that agree and with no renewal half done.
-  let state = await h.sim.state();
+  let state: Awaited<ReturnType<typeof h.sim.state>>;
   for (;;) {
     const before = (await owner.query(appRegistrationStatusQuery)).rotations!.length;
     state = await h.sim.state();
