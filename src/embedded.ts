@@ -13,6 +13,7 @@ import { codecServerOptions, startCodecServer } from './codec/server';
 import { loadConfig } from './config';
 import { temporalCliPath } from './embedded/binaries';
 import { runSampleOnboarding } from './demo/sample-onboarding';
+import { resolveOpsToken } from './ingress/ops-token';
 import { startIngress } from './ingress/server';
 import { loadKeyRing } from './secrets/keys';
 import { ONBOARDING_STEP_SEARCH_ATTRIBUTE } from './shared/names';
@@ -165,6 +166,10 @@ async function main(): Promise<void> {
     ingress.closeAllConnections();
   };
   log(`ingress (consent and sign-in callbacks) on ${config.PUBLIC_BASE_URL}`);
+  const opsToken = resolveOpsToken(config);
+  log(
+    `ops page ${config.PUBLIC_BASE_URL}/ops (sign in with ${opsToken.file ? `the token in ${opsToken.file}` : 'OPS_TOKEN'}; see docs/ops-page.md)`,
+  );
 
   if (simulated && process.env.DEMO !== 'off') {
     log('onboarding one sample customer, playing its admin and user...');
