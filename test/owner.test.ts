@@ -28,7 +28,10 @@ test(`${N} onboardings at once, Graph failing under them: one app, one service p
     probability: 0.3,
     action: { type: 'status', status: 503, headers: { 'Retry-After': '1' } },
   });
-  const customers = await Promise.all(Array.from({ length: N }, () => h.sim.seedCustomer()));
+  // Names whose first six characters differ: seedCustomer derives the tenant id from them.
+  const customers = await Promise.all(
+    Array.from({ length: N }, (_, i) => h.sim.seedCustomer(`o${String(i).padStart(5, '0')}`)),
+  );
   const handles = await Promise.all(customers.map((c) => startOnboarding(h, c)));
 
   const appIds = new Set<string>();
