@@ -21,6 +21,9 @@ const schema = z.object({
   EVENTS_MAX_SKEW_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   /** The ops page's login token; unset: one is generated into DATA_DIR/ops-token. */
   OPS_TOKEN: z.string().min(16, { error: 'at least 16 characters' }).optional(),
+  /** Express "trust proxy" for the ingress behind a reverse proxy (e.g. 1, or loopback), so
+   *  client addresses (failed ops sign-ins are counted per address) are the real ones. */
+  INGRESS_TRUST_PROXY: z.string().optional(),
 
   IDENTITY_BASE_URL: url.default(`${SIM}/login`),
   GRAPH_BASE_URL: url.default(`${SIM}/graph`),

@@ -174,3 +174,12 @@ test('npm run ingress: serves with its own Temporal client and stops cleanly on 
     if (child.exitCode === null) child.kill('SIGKILL');
   }
 });
+
+test('guessing the ops token is cut short: after 10 failures from one address, sign-in waits', async () => {
+  const guesser = new OpsClient(h.ingressUrl);
+  for (let i = 0; i < 10; i++) assert.equal((await guesser.login('Eve', `guess-${i}`)).status, 401);
+  const blocked = await guesser.login('Eve', OPS_TOKEN);
+  assert.equal(blocked.status, 429, 'even the right token, once the address is blocked');
+  assert.match(blocked.body, /Too many failed sign-ins from your address: try again in \d+ minutes/);
+  assert.equal(blocked.setCookie, null);
+});

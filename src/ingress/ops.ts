@@ -18,6 +18,7 @@ import {
   describeIssues,
   resourceCorrectedSchema,
 } from '../shared/validation';
+import { LoginThrottle } from './login-throttle';
 import type { OpsAuth, OpsSession } from './ops-auth';
 import { OPS_CSS, OPS_JS } from './ops-assets';
 import {
@@ -46,6 +47,7 @@ const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
 export function opsRouter(client: Client, auth: OpsAuth): express.Router {
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb' });
+  const throttle = new LoginThrottle();
 
   router.use('/ops', (_req, res, next) => {
     res.set(
@@ -62,10 +64,22 @@ export function opsRouter(client: Client, auth: OpsAuth): express.Router {
   router.get('/ops/login', (req, res) => html(res, 200, loginPage({ next: safeNext(str(req.query.next)) })));
   router.post('/ops/login', form, (req, res) => {
     const next = safeNext(str(req.body?.next));
+    const from = req.ip ?? 'unknown';
+    const wait = throttle.blockedFor(from);
+    if (wait)
+      return html(
+        res.set('Retry-After', String(wait)),
+        429,
+        loginPage({
+          problem: `Too many failed sign-ins from your address: try again in ${Math.ceil(wait / 60)} minutes.`,
+          next,
+        }),
+      );
     const name = loginNameSchema.safeParse(str(req.body?.name) ?? '');
     if (!name.success)
       return html(res, 400, loginPage({ problem: `name: ${name.error.issues[0].message}`, next }));
-    if (!auth.tokenMatches(str(req.body?.token) ?? ''))
+    if (!auth.tokenMatches(str(req.body?.token) ?? '')) {
+      throttle.failed(from);
       return html(
         res,
         401,
@@ -75,6 +89,8 @@ export function opsRouter(client: Client, auth: OpsAuth): express.Router {
           next,
         }),
       );
+    }
+    throttle.succeeded(from);
     auth.startSession(res, name.data);
     res.redirect(303, next);
   });

@@ -26,6 +26,8 @@ export function createIngressApp(deps: IngressDeps): express.Express {
   const { config, keys, client } = deps;
   const app = express();
   app.disable('x-powered-by');
+  const trustProxy = config.INGRESS_TRUST_PROXY;
+  if (trustProxy) app.set('trust proxy', /^\d+$/.test(trustProxy) ? Number(trustProxy) : trustProxy);
   const auth = new OpsAuth(
     resolveOpsToken(config).token,
     keys.stateSigningKey,
