@@ -1,0 +1,53 @@
+// Prints a phase's figures: throughput, latencies per step, and resources per 1,000 onboardings.
+import type { PhaseOutcome } from './phase';
+import type { PhaseResources } from './resources';
+import { latencies, type Percentiles } from './stats';
+
+const s = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : '-');
+const row = (label: string, p: Percentiles) =>
+  `  ${label.padEnd(30)} ${s(p.p50).padStart(8)} ${s(p.p95).padStart(8)} ${s(p.p99).padStart(8)} ${s(p.max).padStart(8)}   (n=${p.count})`;
+
+export interface PhaseFigures {
+  throughput: number;
+  seconds: number;
+}
+
+export function reportPhase(
+  title: string,
+  outcome: PhaseOutcome,
+  resources: PhaseResources,
+  consentEvent: (e: { event: string }) => boolean,
+): PhaseFigures {
+  const lat = latencies(outcome.timelines, consentEvent);
+  const end = Math.max(lat.lastVerifiedAt, outcome.startedAt);
+  const seconds = (end - outcome.startedAt) / 1000;
+  const n = outcome.verified + outcome.failed;
+  const throughput = outcome.verified / seconds;
+  const per1000 = (x: number) => ((x * 1000) / n).toFixed(1);
+  console.log(`\n== ${title}: ${n} started at once`);
+  console.log(
+    `  verified ${outcome.verified}, not verified ${outcome.failed}, driver retries ${outcome.driverRetries}`,
+  );
+  console.log(
+    `  start -> last verified ${seconds.toFixed(1)} s: ${throughput.toFixed(1)} per second` +
+      ` (driver saw the last close after ${((outcome.closedAt - outcome.startedAt) / 1000).toFixed(1)} s)`,
+  );
+  console.log(`  latency (s)                         p50      p95      p99      max`);
+  for (const [step, p] of lat.steps) console.log(row(step, p));
+  console.log(row('consent signal -> verified', lat.consentToVerified));
+  console.log(row('start -> verified', lat.startToVerified));
+  console.log(
+    `  worker: ${resources.workerCpuSeconds.toFixed(1)} CPU s (${per1000(resources.workerCpuSeconds)} per 1,000),` +
+      ` peak RSS ${resources.workerPeakRssMiB.toFixed(0)} MiB (idle ${resources.workerRssAtStartMiB.toFixed(0)} MiB;` +
+      ` growth ${per1000(resources.workerPeakRssMiB - resources.workerRssAtStartMiB)} MiB per 1,000)`,
+  );
+  console.log(
+    `  dev server: ${resources.serverCpuSeconds.toFixed(1)} CPU s (${per1000(resources.serverCpuSeconds)} per 1,000)`,
+  );
+  const services = Object.entries(resources.requests);
+  if (services.length)
+    console.log(
+      `  requests to simulated services: ${services.map(([k, v]) => `${k} ${v} (${(v / n).toFixed(1)} each)`).join(', ')}`,
+    );
+  return { throughput, seconds };
+}

@@ -1,0 +1,56 @@
+// Resource use of the worker and the dev server over one phase: CPU seconds used, peak and
+// sampled RSS (once a second), and requests each simulated service answered.
+import { sampleProc, type ProcSample, type WorkerProcess } from './worker-process';
+
+export interface RequestSummary {
+  total: number;
+  services: Record<string, { total: number }>;
+}
+
+export interface PhaseResources {
+  workerCpuSeconds: number;
+  workerPeakRssMiB: number;
+  workerRssAtStartMiB: number;
+  serverCpuSeconds: number;
+  /** [seconds since phase start, worker RSS MiB] once a second. */
+  rssSeries: [number, number][];
+  requests: Record<string, number>;
+}
+
+export async function requestSummary(simUrl: string): Promise<RequestSummary> {
+  const res = await fetch(`${simUrl}/_sim/requests/summary`);
+  return (await res.json()) as RequestSummary;
+}
+
+export async function watchResources(worker: WorkerProcess, serverPid: number, simUrl?: string) {
+  worker.resetPeak();
+  const w0: ProcSample = worker.sample();
+  const s0 = sampleProc(serverPid);
+  const r0 = simUrl ? await requestSummary(simUrl) : undefined;
+  const t0 = Date.now();
+  const rssSeries: [number, number][] = [[0, w0.rssMiB]];
+  const timer = setInterval(() => rssSeries.push([(Date.now() - t0) / 1000, worker.sample().rssMiB]), 1000);
+  return {
+    /** RSS samples so far (the parked run reports them while onboardings wait). */
+    series: () => rssSeries,
+    async finish(): Promise<PhaseResources> {
+      clearInterval(timer);
+      const w1 = worker.sample();
+      const s1 = sampleProc(serverPid);
+      const requests: Record<string, number> = {};
+      if (simUrl && r0) {
+        const r1 = await requestSummary(simUrl);
+        for (const [service, { total }] of Object.entries(r1.services))
+          requests[service] = total - (r0.services[service]?.total ?? 0);
+      }
+      return {
+        workerCpuSeconds: w1.cpuSeconds - w0.cpuSeconds,
+        workerPeakRssMiB: w1.peakRssMiB,
+        workerRssAtStartMiB: w0.rssMiB,
+        serverCpuSeconds: s1.cpuSeconds - s0.cpuSeconds,
+        rssSeries,
+        requests,
+      };
+    },
+  };
+}

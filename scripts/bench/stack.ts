@@ -1,0 +1,83 @@
+// Everything but the workers: the dev server, the simulators on a free port, the ingress on a free
+// port, the product's configuration pointing at them, and both workflow bundles prebuilt to files.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { createCyclrClient } from '../../src/activities';
+import { dataConverter } from '../../src/codec/data-converter';
+import { loadConfig, type Config } from '../../src/config';
+import { startIngress } from '../../src/ingress/server';
+import { loadKeyRing } from '../../src/secrets/keys';
+import { startSimulators, type RunningSimulators } from '../../simulators/server';
+import { startDevServer, type DevServer } from './dev-server';
+import { freePort } from './free-port';
+
+export interface Stack {
+  server: DevServer;
+  sims: RunningSimulators;
+  config: Config;
+  /** Environment for a worker process: the product's configuration and the server's address. */
+  workerEnv: NodeJS.ProcessEnv;
+  bundles: { product: string; baseline: string };
+  close(): Promise<void>;
+}
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
+
+async function bundleTo(dir: string, name: string, workflowsPath: string): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  const path = join(dir, `${name}.js`);
+  writeFileSync(path, code);
+  return path;
+}
+
+export async function startStack(dbFilename?: string): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), 'onboarding-bench-'));
+  const [sims, ingressPort, product, baseline] = await Promise.all([
+    startSimulators({ port: 0 }),
+    freePort(),
+    bundleTo(dir, 'product', require.resolve('../../src/workflows')),
+    bundleTo(dir, 'baseline', require.resolve('./baseline-workflows')),
+  ]);
+  const config = loadConfig(
+    {},
+    {
+      IDENTITY_BASE_URL: `${sims.url}/login`,
+      GRAPH_BASE_URL: `${sims.url}/graph`,
+      CYCLR_API_BASE_URL: `${sims.url}/cyclr-api`,
+      CYCLR_SERVICE_BASE_URL: `${sims.url}/cyclr-app`,
+      INGRESS_PORT: String(ingressPort),
+      PUBLIC_BASE_URL: `http://127.0.0.1:${ingressPort}`,
+      DATA_DIR: dir,
+      SECRET_SEALING_KEYS: `b1:${randomBytes(32).toString('base64')}`,
+      STATE_SIGNING_KEY: randomBytes(32).toString('hex'),
+    },
+  );
+  // The product's payload codec: the driver reads results and status like any client of it.
+  const server = await startDevServer(dataConverter(config), dbFilename);
+  const keys = loadKeyRing(config);
+  const ingress: Server = await startIngress({
+    config,
+    keys,
+    client: server.client,
+    cyclr: createCyclrClient(config),
+  });
+  const workerEnv: NodeJS.ProcessEnv = { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: 'default' };
+  for (const [key, value] of Object.entries(config)) if (value !== undefined) workerEnv[key] = String(value);
+  return {
+    server,
+    sims,
+    config,
+    workerEnv,
+    bundles: { product, baseline },
+    async close() {
+      ingress.closeAllConnections();
+      await new Promise((r) => ingress.close(r));
+      await sims.close();
+      await server.stop();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+// `npm run bench -- --n N`: the baseline, then the product, on the same dev server, each with its
+// own worker process configured the same (src/worker-tuning.ts from the environment).
+import { ONBOARDING_WORKFLOW_TYPE } from '../../src/shared/names';
+import { runBaselinePhase } from './baseline-phase';
+import { seedCustomers, type Customer } from './customers';
+import { runProductPhase } from './product-phase';
+import { reportPhase, type PhaseFigures } from './report';
+import { watchResources } from './resources';
+import type { Stack } from './stack';
+import { closedCount } from './step-watcher';
+import { startWorkerProcess, type WorkerProcess } from './worker-process';
+
+export interface ThroughputOptions {
+  n: number;
+  warmup: number;
+  concurrency: number;
+  timeoutMs: number;
+  /** Let the product worker bundle its workflows at start (no WORKFLOW_BUNDLE_PATH). */
+  bundleAtStart: boolean;
+  only?: 'baseline' | 'product';
+}
+
+async function startTimed(script: string, env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
+  const t0 = Date.now();
+  const worker = await startWorkerProcess(script, env);
+  const { cpuSeconds, rssMiB } = worker.sample();
+  console.log(
+    `  ${script}: polling after ${((Date.now() - t0) / 1000).toFixed(1)} s, ${cpuSeconds.toFixed(1)} CPU s, RSS ${rssMiB.toFixed(0)} MiB`,
+  );
+  return worker;
+}
+
+export async function runThroughput(stack: Stack, opts: ThroughputOptions): Promise<void> {
+  const run = `r${Date.now() % 100000}`;
+  console.log(`seeding ${opts.n + opts.warmup} customers in the simulators...`);
+  const customers = await seedCustomers(stack.sims.url, run, opts.n + opts.warmup);
+
+  const baseline = opts.only === 'product' ? undefined : await baselineRun(stack, run, opts);
+  const product = opts.only === 'baseline' ? undefined : await productRun(stack, customers, opts);
+  if (baseline && product)
+    console.log(
+      `\nratio product / baseline throughput: ${(product.throughput / baseline.throughput).toFixed(2)}` +
+        ` (${product.throughput.toFixed(1)} / ${baseline.throughput.toFixed(1)} per second)`,
+    );
+}
+
+async function baselineRun(stack: Stack, run: string, opts: ThroughputOptions): Promise<PhaseFigures> {
+  console.log('baseline: starting its worker');
+  const baselineWorker = await startTimed('scripts/bench/baseline-worker.ts', {
+    ...stack.workerEnv,
+    WORKFLOW_BUNDLE_PATH: stack.bundles.baseline,
+  });
+  try {
+    await runBaselinePhase(stack.server.client, `${run}w`, opts.warmup, opts.concurrency, opts.timeoutMs);
+    const resources = await watchResources(baselineWorker, stack.server.pid);
+    const outcome = await runBaselinePhase(
+      stack.server.client,
+      run,
+      opts.n,
+      opts.concurrency,
+      opts.timeoutMs,
+    );
+    return reportPhase('baseline (bare workflow, no-op activities)', outcome, await resources.finish(), (e) =>
+      e.event.startsWith('signal consent'),
+    );
+  } finally {
+    await baselineWorker.stop();
+  }
+}
+
+async function productRun(
+  stack: Stack,
+  customers: Customer[],
+  opts: ThroughputOptions,
+): Promise<PhaseFigures> {
+  const { client } = stack.server;
+  console.log('\nproduct: starting its worker');
+  const productWorker = await startTimed('src/worker.ts', {
+    ...stack.workerEnv,
+    ...(opts.bundleAtStart ? {} : { WORKFLOW_BUNDLE_PATH: stack.bundles.product }),
+  });
+  try {
+    // The warm-up also has the owner workflow register the shared app once.
+    await runProductPhase(client, customers.slice(opts.n), opts.concurrency, opts.timeoutMs);
+    const resources = await watchResources(productWorker, stack.server.pid, stack.sims.url);
+    const outcome = await runProductPhase(
+      client,
+      customers.slice(0, opts.n),
+      opts.concurrency,
+      opts.timeoutMs,
+    );
+    const figures = reportPhase(
+      'product (dynamicsOnboarding)',
+      outcome,
+      await resources.finish(),
+      (e) => e.event === 'consent granted',
+    );
+    const closed = await closedCount(client, ONBOARDING_WORKFLOW_TYPE);
+    console.log(`  (${closed} onboardings closed on this server in all)`);
+    return figures;
+  } finally {
+    await productWorker.stop();
+  }
+}

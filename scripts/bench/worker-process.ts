@@ -1,0 +1,78 @@
+// A worker in its own process, so its CPU seconds and peak RSS are its own: read from
+// /proc/<pid>/stat (utime+stime) and /proc/<pid>/status (VmRSS, VmHWM). Writing 5 to
+// /proc/<pid>/clear_refs resets VmHWM, so each phase reports its own peak.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { adopt } from './children';
+
+const root = resolve(__dirname, '..', '..');
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+export interface ProcSample {
+  cpuSeconds: number;
+  rssMiB: number;
+  peakRssMiB: number;
+}
+
+export interface WorkerProcess {
+  pid: number;
+  sample(): ProcSample;
+  resetPeak(): void;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function sampleProc(pid: number): ProcSample {
+  // Fields after the ")" of the command name: utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { cpuSeconds, rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
+}
+
+/** Starts `script` (a .ts entry point) with node + tsx and waits for its "worker polling" line. */
+export async function startWorkerProcess(script: string, env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
+  const child: ChildProcess = adopt(
+    spawn(process.execPath, ['--import', 'tsx', resolve(root, script)], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  await new Promise<void>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${script} did not start in 120 s:\n${output}`)), 120_000);
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      fail(new Error(`${script} exited with ${code}:\n${output}`));
+    };
+    child.stdout!.on('data', function check() {
+      if (!output.includes('worker polling')) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      child.off('exit', onExit);
+      ok();
+    });
+    child.once('exit', onExit);
+  });
+  const pid = child.pid!;
+  return {
+    pid,
+    sample: () => sampleProc(pid),
+    resetPeak: () => writeFileSync(`/proc/${pid}/clear_refs`, '5'),
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
