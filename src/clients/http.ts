@@ -7,6 +7,7 @@ import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { recordExternalCall } from '../observability/external-calls';
+import { redactText, redactValue } from '../secrets/redact';
 import { FailureTypes } from '../shared/failures';
 
 export type ServiceName = 'identity' | 'graph' | 'cyclr' | 'webhook';
@@ -110,8 +111,15 @@ export function isTransportFailure(err: unknown): boolean {
   );
 }
 
-/** A short, secret-free summary of an error body for messages. */
+/**
+ * A short, secret-free summary of an error body for messages. Redacted: an unexpected answer
+ * (say a 201 where 200 was expected) may carry a secret or token.
+ */
 export function summariseBody(data: unknown): string {
+  return redactText(summary(data));
+}
+
+function summary(data: unknown): string {
   if (data === undefined || data === null || data === '') return '';
   if (typeof data === 'string') return data.slice(0, 300);
   const obj = data as Record<string, unknown>;
@@ -120,7 +128,7 @@ export function summariseBody(data: unknown): string {
   if (typeof obj.Message === 'string') return obj.Message.slice(0, 300);
   if (typeof obj.error_description === 'string') return obj.error_description.split(/\r?\n/)[0].slice(0, 300);
   if (typeof obj.error === 'string') return obj.error;
-  return JSON.stringify(data).slice(0, 300);
+  return JSON.stringify(redactValue(data)).slice(0, 300);
 }
 
 /** The default reading of an unexpected status: retry what is transient, fail fast on the rest. */
