@@ -17,6 +17,8 @@ export function productActivityInterceptors(ctx: Context): ActivityInterceptors 
         } catch {
           step = undefined; // an unreadable header must never fail the activity
         }
+        // Logged here rather than by the SDK (see SdkLogger), so the line carries the step.
+        ctx.log.debug('Activity started');
         return next(input);
       },
     },

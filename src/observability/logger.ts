@@ -47,6 +47,9 @@ export class SdkLogger implements Logger {
   constructor(private readonly pino: Pino) {}
 
   log(level: LogLevel, message: string, meta: LogMetadata = {}): void {
+    // The SDK logs this before the activity's headers are read; the activity interceptors log it
+    // again with the onboarding's step (activity-interceptors.ts).
+    if (message === 'Activity started' && meta.sdkComponent === 'worker') return;
     this.pino[LEVELS[level]](meta as object, message);
   }
   trace(message: string, meta?: LogMetadata): void {

@@ -17,7 +17,7 @@ export function prometheusMetrics(
       useSecondsForDurations: true,
       histogramBucketOverrides: {
         [Metrics.humanWait]: HUMAN_WAIT_BUCKETS,
-        [Metrics.stepDuration]: [1, 10, 60, ...HUMAN_WAIT_BUCKETS],
+        [Metrics.stepDuration]: [1, 10, ...HUMAN_WAIT_BUCKETS], // strictly increasing, or the series is dropped
       },
     },
   };
