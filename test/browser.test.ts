@@ -136,6 +136,7 @@ test('ops drive an onboarding to verified from the page, through AADSTS500011 an
   await page.goto(`${h.ingressUrl}/ops`);
   await page.click('nav.tabs >> text=waiting-for-consent');
   await page.waitForURL(/step=waiting-for-consent/);
+  await page.screenshot({ path: join(ARTIFACTS, 'ops-list-waiting-for-consent.png'), fullPage: true });
   await page.click(`a:text-is("${customer.accountId}")`);
   await untilStep(page, 'waiting-for-consent');
   const consentError = (await page.locator('#last-error').textContent()) ?? '';

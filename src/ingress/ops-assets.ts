@@ -38,10 +38,15 @@ button.secondary,.button.secondary{background:#e7ecf5;color:var(--fg)}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}
 dt{color:var(--muted)}
 dd{margin:0}
-dd,td,p{overflow-wrap:anywhere}
+dd,p,td:last-child{overflow-wrap:anywhere}
+#timeline{table-layout:fixed}
+#timeline th:nth-child(1){width:11.5rem}
+#timeline th:nth-child(2){width:13rem}
+#timeline th:nth-child(3){width:10rem}
 form.card button[type=submit]{display:block}
 .card h2:first-child{margin-top:0}
 #timeline td:nth-child(2){white-space:nowrap}
+td.account{white-space:nowrap}
 td.when{white-space:nowrap;font-size:.85rem;color:var(--muted)}
 `;
 
@@ -56,7 +61,7 @@ for (const button of document.querySelectorAll('[data-copy]')) {
   });
 }
 // The list reloads itself now and then; an onboarding's page reloads when its state changes,
-// unless someone is typing in one of its forms.
+// unless someone is typing in one of its forms (dropping the note about the action just sent).
 const typing = () =>
   [...document.querySelectorAll('main input:not([type=hidden]):not([readonly]), main textarea')]
     .some((field) => field.value || field === document.activeElement);
@@ -65,7 +70,7 @@ if (refresh) setInterval(() => typing() || location.reload(), Number(refresh) * 
 if (watch) {
   setInterval(async () => {
     const res = await fetch(watch, { cache: 'no-store' }).catch(() => null);
-    if (res && res.ok && (await res.text()) !== version && !typing()) location.reload();
+    if (res && res.ok && (await res.text()) !== version && !typing()) location.replace(location.pathname);
   }, 2000);
 }
 `;

@@ -84,10 +84,10 @@ export function listPage(ctx: PageContext, filter: Step | undefined, rows: Onboa
     group: (typeof groups)[number],
   ) => `<h2><span class="step ${group.step}">${e(group.step)}</span>
 <span class="muted">${group.rows.length}</span></h2>
-<table><thead><tr><th>Account</th><th>Waiting for / why</th><th>Last error</th><th>Started</th></tr></thead><tbody>
+<table><thead><tr><th>Account</th><th>Waiting for</th><th>Last error</th><th>Started</th></tr></thead><tbody>
 ${group.rows
   .map(
-    (r) => `<tr><td><a href="${detailPath(r.account)}">${e(r.account)}</a></td>
+    (r) => `<tr><td class="account"><a href="${detailPath(r.account)}">${e(r.account)}</a></td>
 <td>${e(r.waitingReason ?? (r.runStatus === 'RUNNING' ? '' : r.runStatus.toLowerCase()))}</td>
 <td>${e(r.lastError ?? '')}</td><td class="when">${when(r.startTime)}</td></tr>`,
   )

@@ -318,7 +318,9 @@ async function listOnboardings(client: Client, step: Step | undefined): Promise<
             client.workflow.getHandle(wf.workflowId, wf.runId).query(statusQuery),
           )
           .then((s) => {
-            row.waitingReason = s.waitingFor ? `${s.waitingFor}: ${s.waitingReason ?? ''}` : null;
+            row.waitingReason = s.waitingFor
+              ? `${s.waitingFor}${s.waitDeadline ? ` (until ${s.waitDeadline.slice(0, 10)})` : ''}`
+              : null;
             row.lastError = s.lastError
               ? `${s.lastError.code ? `AADSTS${s.lastError.code} ` : ''}${s.lastError.name}`
               : null;
