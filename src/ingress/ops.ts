@@ -3,15 +3,11 @@
 // resourceCorrected after a confirmation. Signals carry `by` = the signed-in person, so the
 // workflow history records who did what.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { consentGrantedSignal, resourceCorrectedSignal, statusQuery } from '../shared/messages';
-import {
-  ONBOARDING_STEP_SEARCH_ATTRIBUTE,
-  ONBOARDING_WORKFLOW_TYPE,
-  onboardingWorkflowId,
-} from '../shared/names';
-import { STEPS, type Step } from '../shared/steps';
+import { consentGrantedSignal, resourceCorrectedSignal } from '../shared/messages';
+import { onboardingWorkflowId } from '../shared/names';
+import { STEPS } from '../shared/steps';
 import {
   accountIdSchema,
   consentGrantedSchema,
@@ -21,19 +17,18 @@ import {
 import { LoginThrottle } from './login-throttle';
 import type { OpsAuth, OpsSession } from './ops-auth';
 import { OPS_CSS, OPS_JS } from './ops-assets';
+import { listOnboardings, statusOf } from './ops-queries';
 import {
   confirmPage,
   detailPage,
   detailPath,
   listPage,
-  statusVersion,
   loginPage,
   messagePage,
-  type OnboardingRow,
+  statusVersion,
   type PageContext,
 } from './ops-pages';
 
-const MAX_LISTED = 200;
 const loginNameSchema = consentGrantedSchema.shape.by;
 const stepSchema = z.enum(STEPS, { error: `expected one of ${STEPS.join(', ')}` }).optional();
 
@@ -280,57 +275,4 @@ function accountParam(req: Request, res: Response, ctx: PageContext): string | u
 
 function refuse(res: Response, ctx: PageContext, account: string, why: string, status = 400) {
   html(res, status, messagePage(ctx, 'Not sent', [`Refused: ${why}.`], detailPath(account)));
-}
-
-async function statusOf(client: Client, account: string) {
-  const handle = client.workflow.getHandle(onboardingWorkflowId(account));
-  try {
-    const described = await handle.describe();
-    const status = await handle.query(statusQuery);
-    return { status, runStatus: described.status.name };
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return undefined;
-    throw err;
-  }
-}
-
-async function listOnboardings(client: Client, step: Step | undefined): Promise<OnboardingRow[]> {
-  const query = `WorkflowType = '${ONBOARDING_WORKFLOW_TYPE}'${step ? ` AND ${ONBOARDING_STEP_SEARCH_ATTRIBUTE} = '${step}'` : ''}`;
-  const rows: OnboardingRow[] = [];
-  const pending: Promise<void>[] = [];
-  for await (const wf of client.workflow.list({ query, pageSize: 100 })) {
-    const account = wf.workflowId.replace(/^dynamics-onboarding-/, '');
-    const attr = wf.searchAttributes?.[ONBOARDING_STEP_SEARCH_ATTRIBUTE] as string[] | undefined;
-    const row: OnboardingRow = {
-      account,
-      step: (attr?.[0] as Step | undefined) ?? 'starting',
-      runStatus: wf.status.name,
-      startTime: wf.startTime,
-      waitingReason: null,
-      lastError: null,
-    };
-    rows.push(row);
-    // Only moving onboardings are asked for their status (a query on a closed one replays it).
-    if (wf.status.name === 'RUNNING')
-      pending.push(
-        client
-          .withDeadline(Date.now() + 5000, () =>
-            client.workflow.getHandle(wf.workflowId, wf.runId).query(statusQuery),
-          )
-          .then((s) => {
-            row.waitingReason = s.waitingFor
-              ? `${s.waitingFor}${s.waitDeadline ? ` (until ${s.waitDeadline.slice(0, 10)})` : ''}`
-              : null;
-            row.lastError = s.lastError
-              ? `${s.lastError.code ? `AADSTS${s.lastError.code} ` : ''}${s.lastError.name}`
-              : null;
-          })
-          .catch(() => {
-            row.waitingReason = 'status unavailable (is a worker running?)';
-          }),
-      );
-    if (rows.length >= MAX_LISTED) break;
-  }
-  await Promise.all(pending);
-  return rows;
 }
