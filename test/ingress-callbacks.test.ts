@@ -93,7 +93,7 @@ test('a declined consent shows the catalog remediation; the same link still work
   assert.match(declined.body, /What to do: The customer&#39;s admin declined consent/);
 
   const status = await waitUntil(h.env.client, handle.workflowId, 'consent');
-  assert.ok(status.lastError, 'the decline is recorded as the last error');
+  assert.equal(status.lastError?.code, 65004, 'the decline is recorded as the last error');
   const accepted = await adminConsents(h, customer);
   assert.equal(accepted.status, 200);
   assert.match(accepted.body, /consent granted/);

@@ -103,12 +103,10 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
         ...(errorDescription ? { errorDescription: errorDescription.slice(0, 4000) } : {}),
       });
       const classified = classifyAadsts(errorDescription, context(link.status), error);
-      // The legacy /adminconsent endpoint reports a decline as permission_denied, with no code.
-      const remediation =
-        classified.code === null && error === 'permission_denied'
-          ? classifyAadsts('AADSTS65004', context(link.status)).remediation
-          : classified.remediation;
-      return send(res, 200, 'Consent was not granted', [classified.verbatim, `What to do: ${remediation}`]);
+      return send(res, 200, 'Consent was not granted', [
+        classified.verbatim,
+        `What to do: ${classified.remediation}`,
+      ]);
     }
     if (first(req.query.admin_consent)?.toLowerCase() !== 'true')
       return send(res, 400, 'Consent was not granted', [
