@@ -58,6 +58,11 @@ async function main(): Promise<void> {
       keys,
       tracing,
       options: { shutdownGraceTime: observability.SHUTDOWN_GRACE_MS },
+    }).catch((err: Error) => {
+      // e.g. a namespace that does not exist on that cluster: say where we looked.
+      throw new Error(`Cannot start the worker with ${describeTarget(target)}: ${err.message}`, {
+        cause: err,
+      });
     });
     logger.info(
       {

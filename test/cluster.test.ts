@@ -262,3 +262,18 @@ test('nothing answering: the CLI and the worker say what they tried', async () =
     },
   );
 });
+
+test('a namespace that does not exist: the worker says where it looked', async () => {
+  const env = { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: 'no-such-namespace' };
+  await assert.rejects(
+    spawnWorker(server.address, config, { ...env, WORKFLOW_BUNDLE_PATH: bundlePath }),
+    (err: Error) => {
+      assert.match(
+        err.message,
+        /Cannot start the worker with address 127\.0\.0\.1:\d+ \(from TEMPORAL_ADDRESS\), namespace no-such-namespace/,
+      );
+      assert.match(err.message, /no-such-namespace/);
+      return true;
+    },
+  );
+});
