@@ -15,6 +15,9 @@ import { temporalCliPath } from './embedded/binaries';
 import { runSampleOnboarding } from './demo/sample-onboarding';
 import { resolveOpsToken } from './ingress/ops-token';
 import { startIngress } from './ingress/server';
+import { loadObservabilityConfig } from './observability/config';
+import { prometheusMetrics } from './observability/metrics';
+import { startTracing } from './observability/tracing';
 import { loadKeyRing } from './secrets/keys';
 import { ONBOARDING_STEP_SEARCH_ATTRIBUTE } from './shared/names';
 import { connectClient, connectWorker, temporalTarget } from './temporal';
@@ -88,10 +91,14 @@ async function main(): Promise<void> {
   const keys = loadKeyRing(config);
   const dataDir = resolve(root, config.DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
+  // Metrics and traces by the same variables as the worker process (docs/operations.md).
+  const observability = loadObservabilityConfig();
   Runtime.install({
     shutdownSignals: [],
     logger: new DefaultLogger(process.env.LOG_LEVEL === 'debug' ? 'INFO' : 'WARN'),
+    telemetryOptions: { metrics: prometheusMetrics(observability) },
   });
+  const tracing = startTracing(observability);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
   // Whatever ends this process, the servers it started end with it.
   process.on('exit', () => children.forEach((child) => child.exitCode === null && child.kill('SIGTERM')));
@@ -141,7 +148,14 @@ async function main(): Promise<void> {
 
   const client: Client = await retry('Temporal', () => connectClient(target), 60_000);
   const connection = await connectWorker(target);
-  const worker = await createWorker({ connection, namespace: target.namespace, client, config, keys });
+  const worker = await createWorker({
+    connection,
+    namespace: target.namespace,
+    client,
+    config,
+    keys,
+    tracing,
+  });
   const running = worker.run();
   stopWorker = async () => {
     worker.shutdown();
