@@ -131,3 +131,24 @@ test('an onboarding leaves JSON logs with workflow id, step and account, and the
   expect('workflow_completed_total');
   expect('activity_execution_latency_count');
 });
+
+test('a failed onboarding is counted with the step it failed in and its AADSTS code', async () => {
+  const customer = await h.sim.seedCustomer();
+  const handle = await startOnboarding(h, customer);
+  await adminConsents(h, customer);
+  await waitUntil(h.env.client, onboardingWorkflowId(customer.accountId), 'sign-in');
+  // A configuration error at sign-in: the onboarding fails, naming what to fix.
+  await handle.signal(signInCompletedSignal, {
+    ok: false,
+    error: 'invalid_request',
+    errorDescription: "AADSTS90002: Tenant 'nope' not found.",
+  });
+  await assert.rejects(handle.result());
+  const { body } = await get(metricsPort, '/metrics');
+  assert.ok((series(body, 'onboarding_failed_total', { step: 'exchanging-token' }) ?? 0) >= 1, body);
+  assert.ok(
+    (series(body, 'onboarding_aadsts_errors_total', { code: 'AADSTS90002', class: 'configuration' }) ?? 0) >=
+      1,
+  );
+  assert.ok((series(body, 'onboarding_step_entered_total', { step: 'failed' }) ?? 0) >= 1);
+});
