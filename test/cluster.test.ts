@@ -277,3 +277,16 @@ test('a namespace that does not exist: the worker says where it looked', async (
     },
   );
 });
+
+test('an API key (Temporal Cloud style) turns TLS on and is never printed', async () => {
+  const closed = `127.0.0.1:${await freePort()}`;
+  const apiKey = `key-${randomBytes(16).toString('hex')}`;
+  const result = await cli(['status', 'acme-1'], {
+    TEMPORAL_ADDRESS: closed,
+    TEMPORAL_NAMESPACE: 'ns.acct',
+    TEMPORAL_API_KEY: apiKey,
+  });
+  assert.notEqual(result.code, 0);
+  assert.match(result.stderr, /namespace ns\.acct, TLS on, API key set/);
+  assert.ok(!`${result.stdout}${result.stderr}`.includes(apiKey), 'the API key is not printed');
+});
