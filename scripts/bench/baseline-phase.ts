@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import { baselineSignal, baselineStatusQuery, type BaselineResult } from './baseline-workflows';
 import { BASELINE_TASK_QUEUE, BASELINE_WORKFLOW_TYPE } from './names';
 import type { PhaseOutcome } from './phase';
+import { historyShape } from './history-shape';
 import { Pool } from './pool';
 import { closedCount, waitClosed, watchSteps } from './step-watcher';
 
@@ -65,5 +66,6 @@ export async function runBaselinePhase(
     failed: n - ok.length,
     driverRetries: watcher.retries(),
     timelines: ok.map((r) => r.timeline),
+    shape: await historyShape(client, ids[0]),
   };
 }

@@ -1,6 +1,9 @@
-// The baseline's worker process: same runtime, connection and tuning (src/worker-tuning.ts) as
-// src/worker.ts, on its own task queue, with the bare workflow and no-op activities.
+// The baseline's worker process: same runtime, connection, payload codec and tuning
+// (src/worker-tuning.ts) as src/worker.ts, on its own task queue, with the bare workflow and
+// no-op activities.
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { dataConverter } from '../../src/codec/data-converter';
+import { loadConfig } from '../../src/config';
 import { temporalTarget } from '../../src/temporal';
 import { workerTuning } from '../../src/worker-tuning';
 import { baselineActivities } from './baseline-activities';
@@ -18,6 +21,7 @@ async function main(): Promise<void> {
     taskQueue: BASELINE_TASK_QUEUE,
     workflowBundle: { codePath },
     activities: baselineActivities,
+    dataConverter: dataConverter(loadConfig()),
     ...workerTuning(),
   });
   console.log(`worker polling task queue ${BASELINE_TASK_QUEUE}`);

@@ -9,4 +9,6 @@ export interface PhaseOutcome {
   failed: number;
   driverRetries: number;
   timelines: TimelineLike[][];
+  /** The history of one of them, summarised (history-shape.ts). */
+  shape: string;
 }

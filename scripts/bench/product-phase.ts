@@ -8,6 +8,7 @@ import { ONBOARDING_WORKFLOW_TYPE, onboardingWorkflowId, TASK_QUEUE } from '../.
 import type { OnboardingResult } from '../../src/shared/status';
 import type { Customer } from './customers';
 import type { PhaseOutcome } from './phase';
+import { historyShape } from './history-shape';
 import { Pool } from './pool';
 import { closedCount, waitClosed, watchSteps } from './step-watcher';
 
@@ -74,5 +75,6 @@ export async function runProductPhase(
     failed: customers.length - ok.length,
     driverRetries: watcher.retries(),
     timelines: ok.map((r) => r.timeline),
+    shape: await historyShape(client, [...byId.keys()][0]),
   };
 }

@@ -32,6 +32,7 @@ export function reportPhase(
     `  start -> last verified ${seconds.toFixed(1)} s: ${throughput.toFixed(1)} per second` +
       ` (driver saw the last close after ${((outcome.closedAt - outcome.startedAt) / 1000).toFixed(1)} s)`,
   );
+  console.log(`  one history: ${outcome.shape}`);
   console.log(`  latency (s)                         p50      p95      p99      max`);
   for (const [step, p] of lat.steps) console.log(row(step, p));
   console.log(row('consent signal -> verified', lat.consentToVerified));
@@ -48,6 +49,10 @@ export function reportPhase(
   if (services.length)
     console.log(
       `  requests to simulated services: ${services.map(([k, v]) => `${k} ${v} (${(v / n).toFixed(1)} each)`).join(', ')}`,
+    );
+  if (resources.simConnections)
+    console.log(
+      `  worker TCP connections to the simulators (sampled each second): ${resources.simConnections.distinct} distinct, at most ${resources.simConnections.peakOpen} open at once`,
     );
   return { throughput, seconds };
 }

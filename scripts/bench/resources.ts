@@ -1,5 +1,6 @@
 // Resource use of the worker and the dev server over one phase: CPU seconds used, peak and
 // sampled RSS (once a second), and requests each simulated service answered.
+import { ConnectionCounter } from './sockets';
 import { sampleProc, type ProcSample, type WorkerProcess } from './worker-process';
 
 export interface RequestSummary {
@@ -15,6 +16,8 @@ export interface PhaseResources {
   /** [seconds since phase start, worker RSS MiB] once a second. */
   rssSeries: [number, number][];
   requests: Record<string, number>;
+  /** TCP connections the worker opened to the simulators (keep-alive check), if sampled. */
+  simConnections?: { distinct: number; peakOpen: number };
 }
 
 export async function requestSummary(simUrl: string): Promise<RequestSummary> {
@@ -29,7 +32,11 @@ export async function watchResources(worker: WorkerProcess, serverPid: number, s
   const r0 = simUrl ? await requestSummary(simUrl) : undefined;
   const t0 = Date.now();
   const rssSeries: [number, number][] = [[0, w0.rssMiB]];
-  const timer = setInterval(() => rssSeries.push([(Date.now() - t0) / 1000, worker.sample().rssMiB]), 1000);
+  const sockets = simUrl ? new ConnectionCounter(worker.pid, Number(new URL(simUrl).port)) : undefined;
+  const timer = setInterval(() => {
+    rssSeries.push([(Date.now() - t0) / 1000, worker.sample().rssMiB]);
+    sockets?.sample();
+  }, 1000);
   return {
     /** RSS samples so far (the parked run reports them while onboardings wait). */
     series: () => rssSeries,
@@ -50,6 +57,7 @@ export async function watchResources(worker: WorkerProcess, serverPid: number, s
         serverCpuSeconds: s1.cpuSeconds - s0.cpuSeconds,
         rssSeries,
         requests,
+        simConnections: sockets?.summary(),
       };
     },
   };

@@ -10,6 +10,7 @@ import { createCyclrClient } from '../../src/activities';
 import { dataConverter } from '../../src/codec/data-converter';
 import { loadConfig, type Config } from '../../src/config';
 import { startIngress } from '../../src/ingress/server';
+import { workflowInterceptorModules } from '../../src/observability/workflow-modules';
 import { loadKeyRing } from '../../src/secrets/keys';
 import { startSimulators, type RunningSimulators } from '../../simulators/server';
 import { startDevServer, type DevServer } from './dev-server';
@@ -27,8 +28,17 @@ export interface Stack {
 
 const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
 
-async function bundleTo(dir: string, name: string, workflowsPath: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+async function bundleTo(
+  dir: string,
+  name: string,
+  workflowsPath: string,
+  workflowInterceptorModules: string[] = [],
+): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules,
+    logger: quietLogger,
+  });
   const path = join(dir, `${name}.js`);
   writeFileSync(path, code);
   return path;
@@ -39,7 +49,8 @@ export async function startStack(dbFilename?: string): Promise<Stack> {
   const [sims, ingressPort, product, baseline] = await Promise.all([
     startSimulators({ port: 0 }),
     freePort(),
-    bundleTo(dir, 'product', require.resolve('../../src/workflows')),
+    // As npm run build:bundle does: the product's workflow interceptors (tracing, metrics) go in.
+    bundleTo(dir, 'product', require.resolve('../../src/workflows'), workflowInterceptorModules),
     bundleTo(dir, 'baseline', require.resolve('./baseline-workflows')),
   ]);
   const config = loadConfig(
