@@ -4,6 +4,7 @@
 // (added by the interceptors). Never pass request bodies or tokens as attributes.
 import pino, { type DestinationStream, type Logger as Pino } from 'pino';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
+import { redactText, redactValue } from '../secrets/redact';
 import type { ObservabilityConfig } from './config';
 
 /** `text`: one readable line per entry, for a person at a terminal; `json` is pino's own. */
@@ -20,6 +21,27 @@ function textDestination(out: NodeJS.WritableStream): DestinationStream {
   };
 }
 
+/** Errors as plain data (their message and stack are not enumerable), so they can be redacted. */
+function plain(value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  return {
+    ...Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)])),
+    type: value.name,
+    message: value.message,
+    stack: value.stack,
+    ...(value.cause !== undefined ? { cause: plain(value.cause) } : {}),
+  };
+}
+
+/** Every line passes through the redaction helper: a second line of defence for secrets. */
+function redacted(arg: unknown): unknown {
+  if (typeof arg === 'string') return redactText(arg);
+  if (arg instanceof Error) return redactValue(plain(arg));
+  if (arg && typeof arg === 'object')
+    return redactValue(Object.fromEntries(Object.entries(arg).map(([k, v]) => [k, plain(v)])));
+  return arg;
+}
+
 export function createLogger(
   config: Pick<ObservabilityConfig, 'LOG_LEVEL' | 'LOG_FORMAT'>,
   out: NodeJS.WritableStream = process.stdout,
@@ -27,7 +49,11 @@ export function createLogger(
   const options = {
     level: config.LOG_LEVEL,
     base: { pid: process.pid },
-    serializers: { error: pino.stdSerializers.err, err: pino.stdSerializers.err },
+    hooks: {
+      logMethod(this: Pino, args: Parameters<Pino['info']>, method: Pino['info']) {
+        return method.apply(this, args.map(redacted) as Parameters<Pino['info']>);
+      },
+    },
   };
   return config.LOG_FORMAT === 'text'
     ? pino(options, textDestination(out))
