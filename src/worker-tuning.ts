@@ -10,10 +10,11 @@ const atLeast = (min: number) => z.coerce.number().int().min(min);
 const schema = z.object({
   /**
    * Workflows kept in memory between tasks. A bounded cache is what makes a wave of parked
-   * onboardings cost nothing in the worker: an evicted workflow is replayed from history when
-   * its next task comes. The SDK default grows with the heap (about 2,000 here), too many for flat RSS.
+   * onboardings cost nothing in the worker: an evicted workflow is replayed from history when its
+   * next task comes. The SDK default grows with the heap (about 2,000 on a 24 GiB machine); 250
+   * covers a few hundred onboardings in flight at once (docs/benchmarks.md).
    */
-  WORKER_MAX_CACHED_WORKFLOWS: count.default(1000),
+  WORKER_MAX_CACHED_WORKFLOWS: count.default(250),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: atLeast(2).optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: atLeast(1).optional(),
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: atLeast(1).optional(),
