@@ -2,15 +2,16 @@
 // makes CI fail when a workflow change would break onboardings already running. Re-record only
 // when a change is deliberately made compatible (with patched()) or no old runs remain.
 //   npm run record-histories
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
 import { codecServerOptions, startCodecServer } from '../src/codec/server';
 import { temporalCliPath } from '../src/embedded/binaries';
 import { waitUntil } from '../src/demo/sample-onboarding';
-import { consentGrantedSignal, resourceCorrectedSignal } from '../src/shared/messages';
+import { consentGrantedSignal, resourceCorrectedSignal, statusQuery } from '../src/shared/messages';
 import { appRegistrationWorkflowId } from '../src/shared/names';
 import { adminConsents, startOnboarding, userSignsIn } from '../test/helpers/flow';
 import { startHarness, type Harness } from '../test/helpers/harness';
@@ -25,15 +26,19 @@ let codecEndpoint = '';
  */
 async function save(h: Harness, name: string, handle: WorkflowHandle | string): Promise<void> {
   const workflowId = typeof handle === 'string' ? handle : handle.workflowId;
-  const json = execFileSync(
+  // Histories of older workflow code are kept as they are: replaying them is the point.
+  if (existsSync(join(dir, `${name}.json`))) {
+    console.log(`kept ${name} (recorded by older code)`);
+    return;
+  }
+  // Asynchronous: the codec server runs in this process and must answer the CLI meanwhile.
+  const { stdout: json } = await promisify(execFile)(
     temporalCliPath(),
     [
       ...['workflow', 'show', '--workflow-id', workflowId, '--address', h.env.address, '--output', 'json'],
       ...['--codec-endpoint', codecEndpoint, '--codec-auth', `Bearer ${h.config.CODEC_AUTH_TOKEN}`],
     ],
-    {
-      encoding: 'utf8',
-    },
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   writeFileSync(join(dir, `${name}.json`), json);
   console.log(`recorded ${name} (${JSON.parse(json).events.length} events)`);
@@ -79,6 +84,57 @@ async function main(): Promise<void> {
     await save(h, 'onboarding-cancelled', handle);
 
     await save(h, 'app-registration', appRegistrationWorkflowId(h.config.APP_UNIQUE_NAME));
+
+    // v2 (issue 3): reminders and notifications in human waits, the secret holder reported to the
+    // owner, the secret replaced after AADSTS7000222, cancellation while waiting for the sign-in.
+    const happy2 = await h.sim.seedCustomer('happy2');
+    handle = await startOnboarding(h, happy2);
+    await adminConsents(h, happy2);
+    await userSignsIn(h, happy2);
+    await handle.result();
+    await save(h, 'onboarding-happy-path-v2', handle);
+
+    const noConsent2 = await h.sim.seedCustomer('nocon2');
+    handle = await startOnboarding(h, noConsent2, { consentAlreadyGranted: true });
+    await userSignsIn(h, noConsent2);
+    await waitUntil(h.env.client, handle.workflowId, 'consent');
+    await h.sim.grantConsent(noConsent2.tenantId, (await h.sim.state()).applications[0].appId);
+    await handle.signal(consentGrantedSignal, { by: 'ops' });
+    await userSignsIn(h, noConsent2);
+    await handle.result();
+    await save(h, 'onboarding-aadsts65001-v2', handle);
+
+    const rotated = await h.sim.seedCustomer('rotated');
+    handle = await startOnboarding(h, rotated);
+    await adminConsents(h, rotated);
+    const app = (await h.sim.state()).applications[0];
+    await h.sim.call('POST', `/applications/${app.appId}/secrets/${app.passwordCredentials[0].keyId}/expire`);
+    await userSignsIn(h, rotated); // AADSTS7000222: the owner replaces the secret
+    await waitUntil(h.env.client, handle.workflowId, 'sign-in'); // the second attempt
+    for (;;) {
+      const s = await handle.query(statusQuery);
+      if (s.waitingFor === 'sign-in' && s.signInAttempt === 2) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await userSignsIn(h, rotated);
+    await handle.result();
+    await save(h, 'onboarding-secret-replaced', handle);
+
+    const reminded = await h.sim.seedCustomer('reminded');
+    handle = await startOnboarding(h, reminded, { deadlines: { consent: '8s' }, reminderInterval: '3s' });
+    await adminConsents(h, reminded, 'decline');
+    await handle.result();
+    await save(h, 'onboarding-reminders-expired', handle);
+
+    const cancelled2 = await h.sim.seedCustomer('cancl2');
+    handle = await startOnboarding(h, cancelled2);
+    await adminConsents(h, cancelled2);
+    await waitUntil(h.env.client, handle.workflowId, 'sign-in');
+    await handle.cancel();
+    await handle.result().catch(() => undefined);
+    await save(h, 'onboarding-cancelled-signin-v2', handle);
+
+    await save(h, 'app-registration-v2', appRegistrationWorkflowId(h.config.APP_UNIQUE_NAME));
   } finally {
     codec.close();
     await h.close();
