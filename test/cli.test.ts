@@ -39,8 +39,10 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
+/** The official CLI; payloads are encrypted, so it reads them through the codec server. */
 async function temporal(...args: string[]): Promise<string> {
-  const { stdout } = await run(temporalCliPath(), [...args, '--address', h.env.address]);
+  const codec = ['--codec-endpoint', h.codec.endpoint, '--codec-auth', h.codec.auth];
+  const { stdout } = await run(temporalCliPath(), [...args, '--address', h.env.address, ...codec]);
   return stdout;
 }
 

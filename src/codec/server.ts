@@ -41,8 +41,15 @@ function toJson(p: Payload): JsonPayload {
   return { metadata, data: b64(p.data) };
 }
 
-function isPayloadList(body: unknown): body is { payloads: JsonPayload[] } {
-  const payloads = (body as { payloads?: unknown } | null)?.payloads;
+/** Protobuf JSON omits an empty list: `{}` is zero payloads (the CLI sends it for a query with no args). */
+function payloadList(body: unknown): JsonPayload[] | undefined {
+  if (body === undefined) return [];
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const payloads = (body as { payloads?: unknown }).payloads ?? [];
+  return isPayloadArray(payloads) ? payloads : undefined;
+}
+
+function isPayloadArray(payloads: unknown): payloads is JsonPayload[] {
   return (
     Array.isArray(payloads) &&
     payloads.every(
@@ -107,12 +114,13 @@ export function createCodecApp(opts: CodecServerOptions): express.Express {
 
   for (const op of ['encode', 'decode'] as const) {
     app.post(`/codecs/${op}`, async (req: Request, res: Response) => {
-      if (!isPayloadList(req.body)) {
+      const payloads = payloadList(req.body);
+      if (!payloads) {
         res.status(400).json({ message: 'expected {"payloads": [{"metadata": {...}, "data": "<base64>"}]}' });
         return;
       }
       try {
-        const out = await opts.codec[op](req.body.payloads.map(fromJson));
+        const out = await opts.codec[op](payloads.map(fromJson));
         res.json({ payloads: out.map(toJson) });
       } catch (err) {
         // The codec's messages name key ids, never key material or payload content.

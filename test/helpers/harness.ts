@@ -10,6 +10,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { createCyclrClient } from '../../src/activities';
 import { dataConverter } from '../../src/codec/data-converter';
+import { codecServerOptions, startCodecServer } from '../../src/codec/server';
 import { loadConfig, type Config } from '../../src/config';
 import { temporalCliPath, temporalTestServerPath } from '../../src/embedded/binaries';
 import { startIngress } from '../../src/ingress/server';
@@ -60,6 +61,8 @@ export interface Harness {
   simUrl: string;
   ingressUrl: string;
   worker: Worker;
+  /** The codec server, for the official CLI: `--codec-endpoint <url> --codec-auth <auth>`. */
+  codec: { endpoint: string; auth: string };
   /** The prebuilt workflow bundle file, for worker child processes (WORKFLOW_BUNDLE_PATH). */
   bundlePath: string;
   startWorker(): Promise<void>;
@@ -69,12 +72,16 @@ export interface Harness {
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
+// One codec key per test process, kept in the environment: the ops CLI and worker processes a
+// test spawns inherit it and can read what the harness's client and worker wrote.
+process.env.PAYLOAD_CODEC_KEYS ??= `c1:${randomBytes(32).toString('base64')}`;
+
 export async function startHarness(
   kind: 'dev-server' | 'time-skipping' = 'dev-server',
   configOverrides: Partial<Record<keyof Config, string>> = {},
 ): Promise<Harness> {
   // The client, the ingress and every worker encrypt payloads, as in production.
-  const codecKeys = configOverrides.PAYLOAD_CODEC_KEYS ?? `c1:${randomBytes(32).toString('base64')}`;
+  const codecKeys = configOverrides.PAYLOAD_CODEC_KEYS ?? process.env.PAYLOAD_CODEC_KEYS!;
   const client = { dataConverter: dataConverter({ PAYLOAD_CODEC_KEYS: codecKeys, DATA_DIR: '' }) };
   const env =
     kind === 'dev-server'
@@ -121,6 +128,11 @@ export async function startHarness(
   const keys = loadKeyRing(config);
   const ingress = await startIngress({ config, keys, client: env.client, cyclr: createCyclrClient(config) });
   const code = await workflowBundle();
+  const codecServer = await startCodecServer(
+    codecServerOptions(config, env.namespace ?? 'default'),
+    0,
+    '127.0.0.1',
+  );
 
   let worker!: Worker;
   let running: Promise<void> | undefined;
@@ -131,6 +143,10 @@ export async function startHarness(
     sim: new SimControl(simulators.url),
     simUrl: simulators.url,
     ingressUrl: config.PUBLIC_BASE_URL,
+    codec: {
+      endpoint: `http://127.0.0.1:${(codecServer.address() as { port: number }).port}/codecs`,
+      auth: `Bearer ${config.CODEC_AUTH_TOKEN}`,
+    },
     bundlePath: code.codePath,
     get worker() {
       return worker;
@@ -155,6 +171,7 @@ export async function startHarness(
     async close() {
       await harness.stopWorker();
       await new Promise((resolve) => ingress.close(resolve));
+      codecServer.close();
       ingress.closeAllConnections();
       await simulators.close();
       await env.teardown();
