@@ -322,6 +322,37 @@ test('an authorization code redeemed twice (54005): a fresh sign-in, verified', 
   assert.equal(((await handle.result()) as OnboardingResult).outcome, 'verified');
 });
 
+test('an AADSTS code the catalog does not know: shown verbatim, handed to a person, a new sign-in offered', async () => {
+  const customer = await h.sim.seedCustomer();
+  const handle = await startOnboarding(h, customer);
+  await adminConsents(h, customer);
+  const text = 'AADSTS4242424: Something Microsoft added last week.';
+  await fault({
+    match: { service: 'identity', method: 'POST', path: '/oauth2/token$' },
+    action: {
+      type: 'status',
+      status: 400,
+      body: { error: 'invalid_request', error_description: `${text}\r\nTrace ID: x` },
+    },
+  });
+  await userSignsIn(h, customer);
+  const retry = await eventually('a new sign-in attempt', async () => {
+    const s = await handle.query(statusQuery);
+    return s.waitingFor === 'sign-in' && s.signInAttempt === 2 ? s : undefined;
+  });
+  assert.equal(retry.lastError?.code, 4242424);
+  assert.equal(retry.lastError?.name, 'Unknown');
+  assert.equal(
+    retry.lastError?.class,
+    'needs-person',
+    'never retried blindly, never a configuration failure',
+  );
+  assert.equal(retry.lastError?.message, text, 'verbatim, without the trace trailer');
+  assert.match(retry.lastError!.remediation, /login\.microsoftonline\.com\/error\?code=4242424/);
+  await userSignsIn(h, customer);
+  assert.equal(((await handle.result()) as OnboardingResult).outcome, 'verified');
+});
+
 test("Cyclr's single-use sign-in token expires after 5 minutes: the same sign-in link mints a new one", async () => {
   const customer = await h.sim.seedCustomer();
   const handle = await startOnboarding(h, customer);

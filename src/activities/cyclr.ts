@@ -10,6 +10,18 @@ import type { SealedSecret } from '../shared/app-credentials';
 
 const isMasked = (value: string | null) => value !== null && /^\*+$/.test(value);
 
+/** A few quick reads (the service is flaky right now); undefined when none answered. */
+async function lookAgain<T>(read: () => Promise<T>): Promise<T | undefined> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await read();
+    } catch {
+      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    }
+  }
+  return undefined;
+}
+
 export function cyclrActivities(cyclr: CyclrClient, keys: KeyRing, connectorName: string) {
   return {
     /** Finds the account's Dynamics connector, installing it only when there is none. */
@@ -67,9 +79,11 @@ export function cyclrActivities(cyclr: CyclrClient, keys: KeyRing, connectorName
           // No answer (dropped, timed out): the write may have been applied. A readable value is
           // compared on retry; a masked ClientSecret cannot be, so look now: if it is there, it is
           // ours (should it not be, the sign-in's 7000215 replaces it).
-          if (!(name === 'ClientSecret' && isTransportFailure(err))) throw err;
-          const after = await cyclr.listProperties(input.accountId, input.accountConnectorId);
-          if (property || !after.some((p) => p.Name === name)) throw err;
+          if (!(name === 'ClientSecret' && isTransportFailure(err)) || property) throw err;
+          const after = await lookAgain(() =>
+            cyclr.listProperties(input.accountId, input.accountConnectorId),
+          );
+          if (!after?.some((p) => p.Name === name)) throw err;
           log.warn('ClientSecret write had no answer but is applied', {
             accountConnectorId: input.accountConnectorId,
           });
