@@ -16,7 +16,9 @@ async function lookAgain<T>(read: () => Promise<T>): Promise<T | undefined> {
     try {
       return await read();
     } catch {
-      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+      // Short pauses, with a heartbeat: never long enough for the attempt to be given up on.
+      Context.current().heartbeat();
+      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 1000)));
     }
   }
   return undefined;

@@ -31,6 +31,8 @@ export interface AppRegistrationInput {
   pending?: string[];
   holders?: SecretHolder[];
   rotations?: Rotation[];
+  /** Carried over continue-as-new: a secret Microsoft rejected, still to be replaced. */
+  rejected?: { keyId: string; reason: string } | null;
 }
 
 interface Rotation {
@@ -52,7 +54,7 @@ export async function dynamicsAppRegistration(input: AppRegistrationInput): Prom
   const rotations = input.rotations ?? [];
   let lastError: string | null = null;
   /** A secret an onboarding reported as rejected by Microsoft, with why. */
-  let rejected: { keyId: string; reason: string } | null = null;
+  let rejected: { keyId: string; reason: string } | null = input.rejected ?? null;
   const renewBeforeMs = (input.spec.renewBeforeDays ?? 14) * DAY_MS;
 
   setHandler(appCredentialsRequestedSignal, (request) => {
@@ -95,6 +97,15 @@ export async function dynamicsAppRegistration(input: AppRegistrationInput): Prom
       await condition(() => pending.size > 0 || rejected !== null, wait);
     } else {
       await condition(() => pending.size > 0);
+    }
+    if (!lifecycle && rejected) {
+      // A run from before the lifecycle cannot replace a secret: it becomes a run that can.
+      await continueAsNew<typeof dynamicsAppRegistration>({
+        spec: input.spec,
+        credentials,
+        pending: [...pending],
+        rejected,
+      });
     }
     let delivery: AppCredentialsDelivery;
     try {
