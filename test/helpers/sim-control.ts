@@ -1,4 +1,6 @@
 // The simulators' control API, as the tests use it (seed tenants and accounts, read counts).
+import { createHash } from 'node:crypto';
+
 export interface SimState {
   applications: {
     appId: string;
@@ -48,7 +50,8 @@ export class SimControl {
 
   /** A customer: a tenant with one Dynamics org, an admin and a user, and a Cyclr account. */
   async seedCustomer(name = `cust${++customerSeq}${Date.now() % 100000}`): Promise<Customer> {
-    const hex = Buffer.from(name).toString('hex').padEnd(12, '0').slice(0, 12);
+    // The tenant id is derived from the whole name, so many customers seeded at once never collide.
+    const hex = createHash('sha256').update(name).digest('hex').slice(0, 12);
     const customer: Customer = {
       tenantId: `33333333-3333-4333-8333-${hex}`,
       domain: `${name}.onmicrosoft.com`,
