@@ -52,7 +52,7 @@ export async function runParked(stack: Stack, opts: ParkedOptions): Promise<void
 
     const t0 = Date.now();
     const deadline = t0 + opts.timeoutMs;
-    await new Pool(opts.concurrency * 4).map(customers, (c) =>
+    await new Pool(opts.concurrency).map(customers, (c) =>
       client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
         workflowId: onboardingWorkflowId(c.accountId),
         taskQueue: TASK_QUEUE,
@@ -61,9 +61,14 @@ export async function runParked(stack: Stack, opts: ParkedOptions): Promise<void
         ],
       }),
     );
-    console.log(`  started all in ${since(t0)}`);
-    while ((await countParked(client)) < opts.n) {
-      if (Date.now() > deadline) throw new Error('the wave did not park in time');
+    console.log(`  started all in ${since(t0)}; worker RSS ${rss()} MiB`);
+    let lastReport = Date.now();
+    for (let parked = 0; parked < opts.n; parked = await countParked(client)) {
+      if (Date.now() > deadline) throw new Error(`only ${parked} of ${opts.n} parked in time`);
+      if (Date.now() - lastReport > 30_000) {
+        lastReport = Date.now();
+        console.log(`  ... ${parked} parked after ${since(t0)}; worker RSS ${rss()} MiB`);
+      }
       await new Promise((r) => setTimeout(r, 1000));
     }
     console.log(`  all ${opts.n} waiting for consent after ${since(t0)}; worker RSS ${rss()} MiB`);

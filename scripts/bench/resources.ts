@@ -34,8 +34,12 @@ export async function watchResources(worker: WorkerProcess, serverPid: number, s
   const rssSeries: [number, number][] = [[0, w0.rssMiB]];
   const sockets = simUrl ? new ConnectionCounter(worker.pid, Number(new URL(simUrl).port)) : undefined;
   const timer = setInterval(() => {
-    rssSeries.push([(Date.now() - t0) / 1000, worker.sample().rssMiB]);
-    sockets?.sample();
+    try {
+      rssSeries.push([(Date.now() - t0) / 1000, worker.sample().rssMiB]);
+      sockets?.sample();
+    } catch {
+      clearInterval(timer); // the worker has exited; worker-process.ts says why
+    }
   }, 1000);
   return {
     /** RSS samples so far (the parked run reports them while onboardings wait). */

@@ -61,12 +61,19 @@ export async function startWorkerProcess(script: string, env: NodeJS.ProcessEnv)
     child.once('exit', onExit);
   });
   const pid = child.pid!;
+  let stopping = false;
+  // A worker that dies mid-run is a finding: say how, with the end of what it printed.
+  child.once('exit', (code, signal) => {
+    if (!stopping)
+      console.error(`\n${script} exited (${signal ?? code}); its last output:\n${output.slice(-3000)}`);
+  });
   return {
     pid,
     sample: () => sampleProc(pid),
     resetPeak: () => writeFileSync(`/proc/${pid}/clear_refs`, '5'),
     output: () => output,
     async stop() {
+      stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
