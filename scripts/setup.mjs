@@ -34,6 +34,10 @@ execFileSync(process.execPath, [join(root, 'scripts', 'install-temporal.mjs')], 
 // The browser test needs Debian's chromium; install it where we can (root with apt), as CI is.
 if (process.argv.includes('--tests') && !existsSync('/usr/bin/chromium')) {
   const canApt = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
-  if (canApt) execFileSync('sh', [join(root, 'scripts', 'install-chromium.sh')], { cwd: root, stdio: 'inherit' });
-  else console.log('[setup] /usr/bin/chromium is missing (apt-get install chromium): the browser test will be skipped');
+  if (canApt)
+    execFileSync('sh', [join(root, 'scripts', 'install-chromium.sh')], { cwd: root, stdio: 'inherit' });
+  else
+    console.log(
+      '[setup] /usr/bin/chromium is missing (apt-get install chromium): the browser test will be skipped',
+    );
 }
