@@ -38,6 +38,6 @@ if (process.argv.includes('--tests') && !existsSync('/usr/bin/chromium')) {
     execFileSync('sh', [join(root, 'scripts', 'install-chromium.sh')], { cwd: root, stdio: 'inherit' });
   else
     console.log(
-      '[setup] /usr/bin/chromium is missing (apt-get install chromium): the browser test will be skipped',
+      '[setup] /usr/bin/chromium is missing (apt-get install chromium): the browser test needs it (sudo apt-get install chromium)',
     );
 }

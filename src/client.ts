@@ -18,6 +18,8 @@ import {
   resourceCorrectedSchema,
   type OnboardingInput,
 } from './shared/validation';
+import { loadObservabilityConfig } from './observability/config';
+import { startTracing } from './observability/tracing';
 import { connectClient } from './temporal';
 import type { z } from 'zod';
 
@@ -35,11 +37,14 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, flags: Record<str
 const accountArg = (account: string) => parse(accountIdSchema, account, { '': '<account>' });
 
 async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  // Traces on by config: a CLI start is the root of the onboarding's trace.
+  const tracing = startTracing(loadObservabilityConfig());
   const client = await connectClient();
   try {
     return await fn(client);
   } finally {
     await client.connection.close();
+    await tracing?.shutdown();
   }
 }
 

@@ -2,6 +2,8 @@
 // deployments that run it apart from the workers. Stops cleanly on SIGINT/SIGTERM.
 import { createCyclrClient } from '../activities';
 import { loadConfig } from '../config';
+import { loadObservabilityConfig } from '../observability/config';
+import { startTracing } from '../observability/tracing';
 import { loadKeyRing } from '../secrets/keys';
 import { EVENTS_PATH } from '../shared/events';
 import { connectClient, temporalTarget } from '../temporal';
@@ -12,6 +14,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const keys = loadKeyRing(config);
   const target = temporalTarget();
+  // Traces on by config: an event's workflow start is the root of the onboarding's trace.
+  const tracing = startTracing(loadObservabilityConfig());
   const client = await connectClient(target);
   const server = await startIngress({ config, keys, client, cyclr: createCyclrClient(config) });
   const opsToken = resolveOpsToken(config);
@@ -32,7 +36,9 @@ async function main(): Promise<void> {
     console.log(`${signal}: stopping the ingress`);
     // Finish requests in flight, drop idle keep-alive connections, then let go of Temporal.
     server.close(() => {
-      void client.connection.close().finally(() => process.exit(0));
+      void Promise.allSettled([client.connection.close(), tracing?.shutdown()]).finally(() =>
+        process.exit(0),
+      );
     });
     server.closeIdleConnections();
     setTimeout(() => {
