@@ -79,6 +79,15 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
 
   /** Marks the state used; false when it already was (a replayed callback). */
   const useOnce = (link: Link) => usedStates.firstUse(link.raw, link.state.exp * 1000);
+  /** Signals for a link marked used; if the signal fails, the link is not spent and may be retried. */
+  const signalOnce = async (link: Link, signal: () => Promise<void>) => {
+    try {
+      await signal();
+    } catch (err) {
+      usedStates.release(link.raw);
+      throw err;
+    }
+  };
 
   const context = (status: OnboardingStatus) => ({
     customerTenant: status.customerTenant,
@@ -115,9 +124,11 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
     if (!useOnce(link)) return notCurrent(res, link, 'consent link');
     // Microsoft warns never to trust `tenant` here: it is recorded, not relied on.
     const tenant = first(req.query.tenant) ?? 'unknown tenant';
-    await handle.signal(consentGrantedSignal, {
-      by: `customer admin (consent callback, tenant ${tenant.slice(0, 64)})`,
-    });
+    await signalOnce(link, () =>
+      handle.signal(consentGrantedSignal, {
+        by: `customer admin (consent callback, tenant ${tenant.slice(0, 64)})`,
+      }),
+    );
     send(res, 200, 'Thank you: consent granted', ['The onboarding continues. You can close this window.']);
   });
 
@@ -149,13 +160,15 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
     const ok = first(req.query.success)?.toLowerCase() === 'true' && !first(req.query.error);
     const error = first(req.query.error);
     const errorDescription = first(req.query.error_description);
-    await client.workflow.getHandle(link.state.workflowId).signal(signInCompletedSignal, {
-      ok,
-      ...(error ? { error: error.slice(0, 200) } : {}),
-      ...(errorDescription ? { errorDescription: errorDescription.slice(0, 4000) } : {}),
-      attempt: link.state.attempt,
-      by: 'sign-in callback',
-    });
+    await signalOnce(link, () =>
+      client.workflow.getHandle(link.state.workflowId).signal(signInCompletedSignal, {
+        ok,
+        ...(error ? { error: error.slice(0, 200) } : {}),
+        ...(errorDescription ? { errorDescription: errorDescription.slice(0, 4000) } : {}),
+        attempt: link.state.attempt,
+        by: 'sign-in callback',
+      }),
+    );
     if (ok) return send(res, 200, 'Connected', ['Dynamics CRM is connected. You can close this window.']);
     // Without the sign-in link: this attempt's link is spent; ops hand out the next one.
     const classified = classifyAadsts(errorDescription, { ...context(link.status), signInUrl: null }, error);

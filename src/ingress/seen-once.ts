@@ -16,6 +16,11 @@ export class SeenOnce {
     return true;
   }
 
+  /** Forgets `key`: its use did not take effect (e.g. the signal failed), so it may be tried again. */
+  release(key: string): void {
+    this.seen.delete(key);
+  }
+
   private sweep(nowMs: number): void {
     for (const [key, until] of this.seen) if (until <= nowMs) this.seen.delete(key);
   }
