@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import type { OnboardingResult } from '../src/shared/status';
 import { adminConsents, startOnboarding, userSignsIn } from './helpers/flow';
 import { startHarness, type Harness } from './helpers/harness';
+import { until } from './helpers/until';
 import { spawnWorker, type WorkerProcess } from './helpers/worker-process';
 
 let h: Harness;
@@ -17,14 +18,6 @@ after(async () => {
   for (const w of workers) await w.kill();
   await h?.close();
 });
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('a worker killed after writes were applied: a new worker finishes with no duplicate writes', async () => {
   const customer = await h.sim.seedCustomer();

@@ -7,6 +7,7 @@ import type { OnboardingResult } from '../src/shared/status';
 import { adminConsents, startOnboarding, userSignsIn } from './helpers/flow';
 import { startHarness, type Harness } from './helpers/harness';
 import type { Customer } from './helpers/sim-control';
+import { until } from './helpers/until';
 import { spawnWorker, type WorkerProcess } from './helpers/worker-process';
 
 let h: Harness;
@@ -38,14 +39,6 @@ async function onboard(customer: Customer): Promise<OnboardingResult> {
   await adminConsents(h, customer);
   await userSignsIn(h, customer);
   return handle.result();
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function assertEachOnce(customers: Customer[], results: OnboardingResult[]) {
