@@ -6,7 +6,7 @@ import { dataConverter } from './codec/data-converter';
 import type { Config } from './config';
 import { productActivityInterceptors } from './observability/activity-interceptors';
 import { tracingActivityInterceptors, workflowSpanSinks, type Tracing } from './observability/tracing';
-import { workflowInterceptorModules } from './observability/workflow-modules';
+import { prebuiltBundle, workflowBundleOptions } from './observability/workflow-modules';
 import type { KeyRing } from './secrets/keys';
 import { TASK_QUEUE } from './shared/names';
 import { workerTuning } from './worker-tuning';
@@ -25,25 +25,29 @@ export interface WorkerDeps {
 }
 
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  const tracing = deps.tracing !== undefined;
+  const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
+  const bundle = workflowBundleOptions(tracing);
   return Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: TASK_QUEUE,
     ...(deps.workflowBundle
       ? { workflowBundle: deps.workflowBundle }
-      : process.env.WORKFLOW_BUNDLE_PATH
-        ? { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH } }
-        : { workflowsPath: require.resolve('./workflows') }),
+      : bundlePath
+        ? { workflowBundle: { codePath: prebuiltBundle(bundlePath, tracing) } }
+        : {
+            workflowsPath: bundle.workflowsPath,
+            bundlerOptions: { preloadModules: bundle.preloadModules },
+          }),
     activities: createActivities({ config: deps.config, keys: deps.keys, client: deps.client }),
     // The same codec as every client: histories hold only ciphertext.
     dataConverter: dataConverter(deps.config),
     ...workerTuning(),
-    // Tracing, product metrics and log attributes; a prebuilt bundle must include the workflow
-    // modules (bundleWorkflowCode({ workflowInterceptorModules })).
+    // Product metrics and log attributes, and workflow spans when traces are on; a prebuilt bundle
+    // is built with the same workflowBundleOptions.
     interceptors: {
-      ...(deps.workflowBundle || process.env.WORKFLOW_BUNDLE_PATH
-        ? {}
-        : { workflowModules: workflowInterceptorModules }),
+      ...(deps.workflowBundle || bundlePath ? {} : { workflowModules: bundle.workflowInterceptorModules }),
       activity: [productActivityInterceptors, ...(deps.tracing ? [tracingActivityInterceptors] : [])],
     },
     sinks: workflowSpanSinks(deps.tracing),

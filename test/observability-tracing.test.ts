@@ -33,7 +33,7 @@ before(async () => {
     config: h.config,
     keys: h.keys,
     tracing,
-    workflowBundle: { code: (await workflowBundle()).code },
+    workflowBundle: { code: (await workflowBundle(true)).code },
   });
   const running = worker.run();
   stopWorker = async () => {

@@ -12,15 +12,21 @@ import { workflowBundle } from './helpers/harness';
 const dir = join(__dirname, 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
-test('recorded histories replay without nondeterminism', async () => {
+// Both bundle variants: workers run with workflow spans or without, on the same histories.
+for (const tracing of [false, true]) {
+  test(`recorded histories replay without nondeterminism (${tracing ? 'with' : 'without'} workflow spans)`, async () => {
+    await assertReplays((await workflowBundle(tracing)).code);
+  });
+}
+
+async function assertReplays(code: string): Promise<void> {
   assert.ok(files.length >= 4, 'histories are recorded');
-  const { code } = await workflowBundle();
   const histories = files.map((file) => ({
     workflowId: file.replace(/\.json$/, ''),
     history: historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8'))),
   }));
   const failures: string[] = [];
-  // The bundle's tracing interceptors export through a sink; it must exist (it goes nowhere here).
+  // The traced bundle's interceptors export through a sink; it must exist (it goes nowhere here).
   const replay = Worker.runReplayHistories(
     { workflowBundle: { code }, sinks: workflowSpanSinks(undefined) },
     histories,
@@ -29,4 +35,4 @@ test('recorded histories replay without nondeterminism', async () => {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   assert.deepEqual(failures, []);
-});
+}

@@ -5,12 +5,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import { createCyclrClient } from '../../src/activities';
 import { dataConverter } from '../../src/codec/data-converter';
 import { loadConfig, type Config } from '../../src/config';
 import { startIngress } from '../../src/ingress/server';
-import { workflowInterceptorModules } from '../../src/observability/workflow-modules';
+import { workflowBundleOptions } from '../../src/observability/workflow-modules';
 import { loadKeyRing } from '../../src/secrets/keys';
 import { startSimulators, type RunningSimulators } from '../../simulators/server';
 import { startDevServer, type DevServer } from './dev-server';
@@ -28,17 +28,8 @@ export interface Stack {
 
 const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
 
-async function bundleTo(
-  dir: string,
-  name: string,
-  workflowsPath: string,
-  workflowInterceptorModules: string[] = [],
-): Promise<string> {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath,
-    workflowInterceptorModules,
-    logger: quietLogger,
-  });
+async function bundleTo(dir: string, name: string, options: BundleOptions): Promise<string> {
+  const { code } = await bundleWorkflowCode({ ...options, logger: quietLogger });
   const path = join(dir, `${name}.js`);
   writeFileSync(path, code);
   return path;
@@ -49,9 +40,9 @@ export async function startStack(dbFilename?: string): Promise<Stack> {
   const [sims, ingressPort, product, baseline] = await Promise.all([
     startSimulators({ port: 0 }),
     freePort(),
-    // As npm run build:bundle does: the product's workflow interceptors (tracing, metrics) go in.
-    bundleTo(dir, 'product', require.resolve('../../src/workflows'), workflowInterceptorModules),
-    bundleTo(dir, 'baseline', require.resolve('./baseline-workflows')),
+    // As npm run build:bundle does for a worker without traces (the bench exports none).
+    bundleTo(dir, 'product', workflowBundleOptions(false)),
+    bundleTo(dir, 'baseline', { workflowsPath: require.resolve('./baseline-workflows') }),
   ]);
   const config = loadConfig(
     {},

@@ -33,10 +33,16 @@ export function sampleProc(pid: number): ProcSample {
   return { cpuSeconds, rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
 }
 
+/** BENCH_CPU_PROFILE_DIR=<dir>: each worker process writes V8 CPU profiles there (one per thread). */
+function profileArgs(): string[] {
+  const dir = process.env.BENCH_CPU_PROFILE_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(dir)}`] : [];
+}
+
 /** Starts `script` (a .ts entry point) with node + tsx and waits for its "worker polling" line. */
 export async function startWorkerProcess(script: string, env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
   const child: ChildProcess = adopt(
-    spawn(process.execPath, ['--import', 'tsx', resolve(root, script)], {
+    spawn(process.execPath, [...profileArgs(), '--import', 'tsx', resolve(root, script)], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -65,6 +65,24 @@ function activityContext(): Context | undefined {
   }
 }
 
+const HEARTBEAT_EVERY_MS = 1000;
+const lastHeartbeat = new WeakMap<Context, number>();
+
+/**
+ * Heartbeats at most once a second per activity, and not at its start: an activity whose requests
+ * answer quickly never heartbeats (each heartbeat is a call to the server), while one that waits,
+ * or makes many requests in a row, does well within its heartbeat timeout.
+ */
+function heartbeatIfDue(ctx: Context): void {
+  const now = Date.now();
+  const last = lastHeartbeat.get(ctx);
+  if (last === undefined) lastHeartbeat.set(ctx, now);
+  else if (now - last >= HEARTBEAT_EVERY_MS) {
+    lastHeartbeat.set(ctx, now);
+    ctx.heartbeat();
+  }
+}
+
 /**
  * Runs one request; transport failures (timeout, reset, refused) become transient failures.
  * Inside an activity it heartbeats while waiting, so a worker that dies mid-request is noticed
@@ -76,8 +94,8 @@ export async function send<T = unknown>(
   call: () => Promise<AxiosResponse<T>>,
 ): Promise<AxiosResponse<T>> {
   const ctx = activityContext();
-  ctx?.heartbeat();
-  const beat = ctx ? setInterval(() => ctx.heartbeat(), 1000) : undefined;
+  if (ctx) heartbeatIfDue(ctx);
+  const beat = ctx ? setInterval(() => heartbeatIfDue(ctx), HEARTBEAT_EVERY_MS) : undefined;
   try {
     const request = call();
     request.catch(() => undefined); // if cancellation wins the race below, its failure is moot

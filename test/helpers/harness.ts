@@ -15,7 +15,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { temporalCliPath, temporalTestServerPath } from '../../src/embedded/binaries';
 import { startIngress } from '../../src/ingress/server';
 import { loadKeyRing, type KeyRing } from '../../src/secrets/keys';
-import { workflowInterceptorModules } from '../../src/observability/workflow-modules';
+import { bundleVariantPath, workflowBundleOptions } from '../../src/observability/workflow-modules';
 import { createWorker } from '../../src/worker-setup';
 import { onboardingStepKey } from '../../src/workflows/onboarding-state';
 import { startSimulators } from '../../simulators/server';
@@ -29,18 +29,23 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-let bundle: Promise<{ code: string; codePath: string }> | undefined;
-/** Bundled once per test process; also written to a file for worker child processes. */
-export function workflowBundle(): Promise<{ code: string; codePath: string }> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    workflowInterceptorModules,
-    logger: quietLogger,
-  }).then((b) => {
-    const codePath = join(mkdtempSync(join(tmpdir(), 'onboarding-bundle-')), 'workflow-bundle.js');
-    writeFileSync(codePath, b.code);
-    return { code: b.code, codePath };
-  });
+const bundles = new Map<boolean, Promise<{ code: string; codePath: string }>>();
+let bundleDir: string | undefined;
+/**
+ * Bundled once per test process and variant (with workflow spans or without, as a worker with or
+ * without traces loads); also written to files for worker child processes (WORKFLOW_BUNDLE_PATH).
+ */
+export function workflowBundle(tracing = false): Promise<{ code: string; codePath: string }> {
+  let bundle = bundles.get(tracing);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({ ...workflowBundleOptions(tracing), logger: quietLogger }).then((b) => {
+      bundleDir ??= mkdtempSync(join(tmpdir(), 'onboarding-bundle-'));
+      const codePath = bundleVariantPath(join(bundleDir, 'workflow-bundle.js'), tracing);
+      writeFileSync(codePath, b.code);
+      return { code: b.code, codePath };
+    });
+    bundles.set(tracing, bundle);
+  }
   return bundle;
 }
 
