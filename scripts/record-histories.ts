@@ -135,6 +135,33 @@ async function main(): Promise<void> {
     await save(h, 'onboarding-cancelled-signin-v2', handle);
 
     await save(h, 'app-registration-v2', appRegistrationWorkflowId(h.config.APP_UNIQUE_NAME));
+
+    // v3 (issue 6): credentials read from the owner by query, the secret holder reported by the
+    // activity that wrote it.
+    const happy3 = await h.sim.seedCustomer('happy3');
+    handle = await startOnboarding(h, happy3);
+    await adminConsents(h, happy3);
+    await userSignsIn(h, happy3);
+    await handle.result();
+    await save(h, 'onboarding-happy-path-v3', handle);
+
+    const rotated3 = await h.sim.seedCustomer('rotat3');
+    handle = await startOnboarding(h, rotated3);
+    await adminConsents(h, rotated3);
+    const app3 = (await h.sim.state()).applications[0];
+    const current = app3.passwordCredentials[app3.passwordCredentials.length - 1];
+    await h.sim.call('POST', `/applications/${app3.appId}/secrets/${current.keyId}/expire`);
+    await userSignsIn(h, rotated3);
+    for (;;) {
+      const s = await handle.query(statusQuery);
+      if (s.waitingFor === 'sign-in' && s.signInAttempt === 2) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await userSignsIn(h, rotated3);
+    await handle.result();
+    await save(h, 'onboarding-secret-replaced-v3', handle);
+
+    await save(h, 'app-registration-v3', appRegistrationWorkflowId(h.config.APP_UNIQUE_NAME));
   } finally {
     codec.close();
     await h.close();

@@ -103,6 +103,10 @@ export async function startSimulators(opts: SimulatorOptions = {}): Promise<Runn
   });
 
   const server = app.listen(opts.port ?? 0, host);
+  // Idle keep-alive connections live 120 s, as behind Azure's and most cloud front doors, not
+  // Node's 5 s: a client reusing a connection the server is just closing gets ECONNRESET.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', () => resolve());
     server.once('error', reject);

@@ -45,6 +45,9 @@ export function reportPhase(
   console.log(
     `  dev server: ${resources.serverCpuSeconds.toFixed(1)} CPU s (${per1000(resources.serverCpuSeconds)} per 1,000)`,
   );
+  console.log(
+    `  bench process (driver; simulators and ingress in the product phase): ${resources.benchCpuSeconds.toFixed(1)} CPU s (${per1000(resources.benchCpuSeconds)} per 1,000)`,
+  );
   const services = Object.entries(resources.requests);
   if (services.length)
     console.log(

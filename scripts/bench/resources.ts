@@ -13,6 +13,8 @@ export interface PhaseResources {
   workerPeakRssMiB: number;
   workerRssAtStartMiB: number;
   serverCpuSeconds: number;
+  /** This process: the driver (both phases), and the simulators and ingress (the product phase). */
+  benchCpuSeconds: number;
   /** [seconds since phase start, worker RSS MiB] once a second. */
   rssSeries: [number, number][];
   requests: Record<string, number>;
@@ -29,6 +31,7 @@ export async function watchResources(worker: WorkerProcess, serverPid: number, s
   worker.resetPeak();
   const w0: ProcSample = worker.sample();
   const s0 = sampleProc(serverPid);
+  const b0 = process.cpuUsage();
   const r0 = simUrl ? await requestSummary(simUrl) : undefined;
   const t0 = Date.now();
   const rssSeries: [number, number][] = [[0, w0.rssMiB]];
@@ -59,6 +62,7 @@ export async function watchResources(worker: WorkerProcess, serverPid: number, s
         workerPeakRssMiB: w1.peakRssMiB,
         workerRssAtStartMiB: w0.rssMiB,
         serverCpuSeconds: s1.cpuSeconds - s0.cpuSeconds,
+        benchCpuSeconds: ((b) => b.user + b.system)(process.cpuUsage(b0)) / 1e6,
         rssSeries,
         requests,
         simConnections: sockets?.summary(),

@@ -1,8 +1,14 @@
 // Activities between onboardings and the owner workflow of the shared app registration.
-import { Client, WorkflowNotFoundError } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
+import { Client, QueryNotRegisteredError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Config } from '../config';
-import type { AppCredentialsDelivery } from '../shared/app-credentials';
-import { appCredentialsDeliveredSignal, appCredentialsRequestedSignal } from '../shared/messages';
+import type { AppCredentialsDelivery, SecretHolder } from '../shared/app-credentials';
+import {
+  appCredentialsDeliveredSignal,
+  appCredentialsQuery,
+  appCredentialsRequestedSignal,
+  appSecretInstalledSignal,
+} from '../shared/messages';
 import { APP_REGISTRATION_WORKFLOW_TYPE, appRegistrationWorkflowId, TASK_QUEUE } from '../shared/names';
 import type { AppSpec } from './graph';
 
@@ -19,8 +25,42 @@ export function appSpecFrom(config: Config): AppSpec {
   };
 }
 
+/** Tells the owner which account connector now holds its secret (it rotates them all); an owner gone is fine. */
+export async function reportSecretHolder(client: Client, owner: string, holder: SecretHolder): Promise<void> {
+  try {
+    await client.workflow.getHandle(owner).signal(appSecretInstalledSignal, holder);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+}
+
+/** How many requesters deliverAppCredentials signals at once (a wave can bring thousands). */
+const DELIVERY_CONCURRENCY = 50;
+
 export function appOwnerActivities(client: Client, config: Config) {
+  const ownerId = appRegistrationWorkflowId(appSpecFrom(config).uniqueName);
+  /** One query in flight per worker process: a wave of onboardings shares its answer. */
+  let asking: Promise<AppCredentialsDelivery | null> | undefined;
+  const askOwner = async (): Promise<AppCredentialsDelivery | null> => {
+    try {
+      return await client.workflow.getHandle(ownerId).query(appCredentialsQuery);
+    } catch (err) {
+      // No owner yet, or one from before this query existed: the caller asks by signal instead.
+      if (err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError) return null;
+      throw err;
+    }
+  };
+
   return {
+    /**
+     * The owner's credentials when they are ready (the usual case once the app exists), read with
+     * a query; null when the onboarding must ask by signal (requestAppCredentials) and wait.
+     */
+    async currentAppCredentials(): Promise<AppCredentialsDelivery | null> {
+      asking ??= askOwner().finally(() => (asking = undefined));
+      return asking;
+    },
+
     /** Asks the owner (started if needed) for the app's credentials; `rejected`: replace that secret. */
     async requestAppCredentials(
       replyTo: string,
@@ -41,15 +81,24 @@ export function appOwnerActivities(client: Client, config: Config) {
       replyTo: string[];
       delivery: AppCredentialsDelivery;
     }): Promise<void> {
-      await Promise.all(
-        input.replyTo.map(async (workflowId) => {
-          try {
-            await client.workflow.getHandle(workflowId).signal(appCredentialsDeliveredSignal, input.delivery);
-          } catch (err) {
-            if (!(err instanceof WorkflowNotFoundError)) throw err;
-          }
-        }),
-      );
+      // Bounded concurrency with a heartbeat per batch: thousands of requesters neither flood the
+      // server nor outlast the heartbeat timeout; a retried attempt skips the batches already done.
+      const ctx = Context.current();
+      const done = (ctx.info.heartbeatDetails as number | undefined) ?? 0;
+      for (let from = done; from < input.replyTo.length; from += DELIVERY_CONCURRENCY) {
+        await Promise.all(
+          input.replyTo.slice(from, from + DELIVERY_CONCURRENCY).map(async (workflowId) => {
+            try {
+              await client.workflow
+                .getHandle(workflowId)
+                .signal(appCredentialsDeliveredSignal, input.delivery);
+            } catch (err) {
+              if (!(err instanceof WorkflowNotFoundError)) throw err;
+            }
+          }),
+        );
+        ctx.heartbeat(from + DELIVERY_CONCURRENCY);
+      }
     },
   };
 }

@@ -6,7 +6,7 @@ import { isTransportFailure } from '../clients/http';
 import type { CyclrClient } from '../clients/cyclr';
 import type { KeyRing } from '../secrets/keys';
 import { openSecret } from '../secrets/sealing';
-import type { SealedSecret } from '../shared/app-credentials';
+import type { SealedSecret, SecretHolder } from '../shared/app-credentials';
 
 const isMasked = (value: string | null) => value !== null && /^\*+$/.test(value);
 
@@ -24,7 +24,15 @@ async function lookAgain<T>(read: () => Promise<T>): Promise<T | undefined> {
   return undefined;
 }
 
-export function cyclrActivities(cyclr: CyclrClient, keys: KeyRing, connectorName: string) {
+/** Tells the app's owner workflow that an account connector now holds its secret. */
+export type SecretHolderReporter = (owner: string, holder: SecretHolder) => Promise<void>;
+
+export function cyclrActivities(
+  cyclr: CyclrClient,
+  keys: KeyRing,
+  connectorName: string,
+  reportHolder: SecretHolderReporter,
+) {
   return {
     /** Finds the account's Dynamics connector, installing it only when there is none. */
     async ensureAccountConnector(
@@ -49,6 +57,8 @@ export function cyclrActivities(cyclr: CyclrClient, keys: KeyRing, connectorName
      * Sets Resource, ClientId and ClientSecret; returns the names it actually wrote. Readable values
      * are compared. Cyclr may mask ClientSecret on read, so it counts as current when this workflow
      * (`secretWrittenKeyId`) or an earlier attempt of this activity (heartbeat details) wrote it.
+     * With `reportTo`, the secret's owner workflow is then told this connector holds its secret
+     * (here rather than by a workflow signal: no extra workflow task per onboarding).
      */
     async setConnectorProperties(input: {
       accountId: string;
@@ -57,6 +67,7 @@ export function cyclrActivities(cyclr: CyclrClient, keys: KeyRing, connectorName
       clientId: string;
       clientSecret: SealedSecret & { credentialKeyId: string };
       secretWrittenKeyId: string | null;
+      reportTo?: { owner: string; workflowId: string };
     }): Promise<{ written: string[] }> {
       const desired: Record<string, string> = {
         Resource: input.resourceUrl,
@@ -92,6 +103,14 @@ export function cyclrActivities(cyclr: CyclrClient, keys: KeyRing, connectorName
         }
         written.push(name);
         ctx.heartbeat({ written: [...earlier, ...written] });
+      }
+      if (input.reportTo) {
+        await reportHolder(input.reportTo.owner, {
+          workflowId: input.reportTo.workflowId,
+          accountId: input.accountId,
+          accountConnectorId: input.accountConnectorId,
+          credentialKeyId: input.clientSecret.credentialKeyId,
+        });
       }
       return { written };
     },

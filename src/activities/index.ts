@@ -5,7 +5,7 @@ import { CyclrClient } from '../clients/cyclr';
 import { GraphClient } from '../clients/graph';
 import { GraphTokenProvider } from '../clients/identity';
 import type { KeyRing } from '../secrets/keys';
-import { appOwnerActivities } from './app-owner';
+import { appOwnerActivities, reportSecretHolder } from './app-owner';
 import { cyclrActivities } from './cyclr';
 import { graphActivities } from './graph';
 import { linkActivities } from './links';
@@ -32,7 +32,9 @@ export function createActivities(deps: { config: Config; keys: KeyRing; client: 
   const graph = new GraphClient(config.GRAPH_BASE_URL, config.HTTP_TIMEOUT_MS, tokens);
   return {
     ...graphActivities(graph, keys),
-    ...cyclrActivities(createCyclrClient(config), keys, config.DYNAMICS_CONNECTOR_NAME),
+    ...cyclrActivities(createCyclrClient(config), keys, config.DYNAMICS_CONNECTOR_NAME, (owner, holder) =>
+      reportSecretHolder(client, owner, holder),
+    ),
     ...linkActivities(config, keys),
     ...appOwnerActivities(client, config),
     ...notificationActivities(config),

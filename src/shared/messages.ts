@@ -19,6 +19,12 @@ export const appCredentialsRequestedSignal = defineSignal<[AppCredentialsRequest
 export const appSecretInstalledSignal = defineSignal<[SecretHolder]>('appSecretInstalled');
 export const appCredentialsDeliveredSignal =
   defineSignal<[AppCredentialsDelivery]>('appCredentialsDelivered');
+/**
+ * Internal: the owner's current credentials when they are ready to hand out (registered, not due
+ * for renewal, nothing rejected, no error), else null. A query adds nothing to either history, so a
+ * wave of onboardings reads them without a signal round trip through the owner.
+ */
+export const appCredentialsQuery = defineQuery<AppCredentialsDelivery | null>('appCredentials');
 export const appRegistrationStatusQuery = defineQuery<{
   appId: string | null;
   secretKeyId: string | null;

@@ -19,6 +19,7 @@ import {
 import type { AppSpec } from '../activities/graph';
 import type { AppCredentials, AppCredentialsDelivery, SecretHolder } from '../shared/app-credentials';
 import {
+  appCredentialsQuery,
   appCredentialsRequestedSignal,
   appRegistrationStatusQuery,
   appSecretInstalledSignal,
@@ -82,6 +83,11 @@ export async function dynamicsAppRegistration(input: AppRegistrationInput): Prom
 
   const usable = (c: AppCredentials | undefined): c is AppCredentials =>
     !!c && Date.parse(c.secret.expiresAt) - Date.now() > renewBeforeMs;
+  setHandler(appCredentialsQuery, () =>
+    usable(credentials) && rejected === null && lastError === null
+      ? { ok: true, credentials, owner: workflowInfo().workflowId, secretInstalledFor: [] }
+      : null,
+  );
 
   // Runs started before the lifecycle existed keep their old command sequence (replay).
   const lifecycle = patched('app-secret-lifecycle');

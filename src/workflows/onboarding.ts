@@ -92,6 +92,9 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
   // Changes that running onboardings must not see (their histories lack them): see test/replay.
   const remindersOn = patched('human-wait-reminders');
   const reportHolderOn = patched('report-secret-holder');
+  // Credentials read from the owner by query, and the secret's holder reported by the activity
+  // that wrote it: no signal round trip through the owner and no extra workflow task.
+  const ownerByQuery = patched('owner-by-query');
   const reminderMs = durationMs(input.reminderInterval ?? DEFAULT_REMINDER_INTERVAL);
 
   setHandler(statusQuery, () => state.snapshot());
@@ -223,6 +226,14 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
 
   /** Asks the app's owner for credentials (`rejected`: Microsoft refused this secret, replace it). */
   async function requestCredentials(rejected?: { rejectedKeyId: string; reason: string }): Promise<void> {
+    if (ownerByQuery && !rejected) {
+      try {
+        delivery = (await activities.currentAppCredentials()) ?? undefined;
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        log.warn('Reading the app credentials failed; asking the owner by signal', { error: String(err) });
+      }
+    }
     for (let request = 1; !delivery; request++) {
       await activities.requestAppCredentials(workflowId, rejected);
       state.waitFor(
@@ -288,12 +299,15 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
       clientId: credentials!.appId,
       clientSecret: credentials!.secret,
       secretWrittenKeyId,
+      ...(ownerByQuery && reportHolderOn && delivery?.ok && delivery.owner
+        ? { reportTo: { owner: delivery.owner, workflowId } }
+        : {}),
     });
     secretWrittenKeyId = credentials!.secret.credentialKeyId;
     propertiesWritten.push(...written.filter((name) => !propertiesWritten.includes(name)));
     state.note('properties set', written.length ? `wrote ${written.join(', ')}` : 'already up to date');
     // The owner replaces the secret in every account connector holding it when it rotates.
-    if (reportHolderOn && delivery?.ok && delivery.owner) {
+    if (!ownerByQuery && reportHolderOn && delivery?.ok && delivery.owner) {
       await getExternalWorkflowHandle(delivery.owner).signal(appSecretInstalledSignal, {
         workflowId,
         accountId: input.cyclrAccountId,
