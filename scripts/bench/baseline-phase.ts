@@ -1,5 +1,5 @@
 // The baseline driven the same way: visibility shows where each bare workflow waits, and the
-// driver sends the same signals and queries the product's people, ingress and owner would.
+// driver sends the same signals and queries the product's people and ingress would.
 import type { Client } from '@temporalio/client';
 import { baselineSignal, baselineStatusQuery, type BaselineResult } from './baseline-workflows';
 import { BASELINE_TASK_QUEUE, BASELINE_WORKFLOW_TYPE } from './names';
@@ -24,8 +24,6 @@ export async function runBaselinePhase(
     client,
     BASELINE_WORKFLOW_TYPE,
     {
-      // The owner workflow's delivery.
-      'registering-app': (id) => signal(id, 'delivered'),
       // Ops read the consent link (status), the consent callback signals.
       'waiting-for-consent': async (id) => {
         await query(id);

@@ -1,7 +1,7 @@
 // The baseline: a bare workflow with the onboarding's happy-path shape and nothing else. Six
-// activities (two of them where the onboarding notifies ops of a human wait), two local
-// activities, three signals each awaited with a timer, six search-attribute updates and a status
-// query, on no-op activities: what the Temporal server and the SDK cost for that shape, so the
+// activities (the credentials read, two notifications of a human wait, two Cyclr writes, the
+// verification read), two local activities (the links), two signals each awaited with a timer,
+// six search-attribute updates and status queries, on no-op activities: what the Temporal server and the SDK cost for that shape, so the
 // product's throughput can be read as a ratio of it.
 import {
   condition,
@@ -44,8 +44,7 @@ export async function benchBaseline(): Promise<BaselineResult> {
   setHandler(baselineStatusQuery, () => ({ step, link }));
 
   enter('registering-app');
-  await act.noop('request');
-  await condition(() => received.has('delivered'), '15 minutes');
+  await act.noop('credentials');
 
   enter('waiting-for-consent');
   link = await local.link('consent');

@@ -90,11 +90,13 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
   const propertiesWritten: string[] = [];
 
   // Changes that running onboardings must not see (their histories lack them): see test/replay.
-  const remindersOn = patched('human-wait-reminders');
-  const reportHolderOn = patched('report-secret-holder');
-  // Credentials read from the owner by query, and the secret's holder reported by the activity
-  // that wrote it: no signal round trip through the owner and no extra workflow task.
+  // 'owner-by-query': credentials read from the owner by query, and the secret's holder reported by
+  // the activity that wrote it (no signal round trip through the owner, no extra workflow task).
+  // It implies the earlier patches, so a new run records one marker (each is a history event and a
+  // visibility update) while runs started before it replay through the earlier ones.
   const ownerByQuery = patched('owner-by-query');
+  const remindersOn = ownerByQuery || patched('human-wait-reminders');
+  const reportHolderOn = ownerByQuery || patched('report-secret-holder');
   const reminderMs = durationMs(input.reminderInterval ?? DEFAULT_REMINDER_INTERVAL);
 
   setHandler(statusQuery, () => state.snapshot());
