@@ -36,10 +36,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       ? { workflowBundle: deps.workflowBundle }
       : bundlePath
         ? { workflowBundle: { codePath: prebuiltBundle(bundlePath, tracing) } }
-        : {
-            workflowsPath: bundle.workflowsPath,
-            bundlerOptions: { preloadModules: bundle.preloadModules },
-          }),
+        : { workflowsPath: bundle.workflowsPath }),
     activities: createActivities({ config: deps.config, keys: deps.keys, client: deps.client }),
     // The same codec as every client: histories hold only ciphertext.
     dataConverter: dataConverter(deps.config),

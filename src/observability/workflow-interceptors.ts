@@ -82,7 +82,8 @@ class Inbound implements WorkflowInboundCallsInterceptor {
     }
   }
 
-  async handleSignal(
+  // Not async: every promise made in a workflow costs a stack capture (the SDK's stack traces).
+  handleSignal(
     input: Parameters<NonNullable<WorkflowInboundCallsInterceptor['handleSignal']>>[0],
     next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>,
   ): Promise<void> {

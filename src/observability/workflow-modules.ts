@@ -11,20 +11,11 @@ export function workflowInterceptorModules(tracing: boolean): string[] {
   return tracing ? [tracingModule, productModule] : [productModule];
 }
 
-/**
- * Libraries evaluated once per worker thread instead of once per workflow run: evaluating zod was
- * about 4 % of the workflow thread's time per onboarding (docs/benchmarks.md). The SDK shares and
- * freezes preloaded modules, so only code without per-workflow state belongs here; the product's
- * schemas do not (zod defines members lazily on them, which a frozen object refuses).
- */
-export const preloadedWorkflowModules = [require.resolve('../shared/zod-library')];
-
 /** Everything a workflow bundle is built from: every bundle (prebuilt, test, at start) uses this. */
 export function workflowBundleOptions(tracing: boolean) {
   return {
     workflowsPath: require.resolve('../workflows'),
     workflowInterceptorModules: workflowInterceptorModules(tracing),
-    preloadModules: preloadedWorkflowModules,
   };
 }
 
