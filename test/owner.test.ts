@@ -1,6 +1,7 @@
 // One owner of the shared app registration: fifty onboardings starting at once, with Graph failing
 // under them (5xx at random, an addPassword applied but its answer dropped), make exactly one app,
-// one service principal and one usable secret, and every onboarding gets the same app.
+// one service principal and one usable secret, and every onboarding gets the same app; once it
+// exists, onboardings read its credentials by query without signalling the owner.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { appRegistrationStatusQuery, statusQuery } from '../src/shared/messages';
@@ -67,5 +68,33 @@ test(`${N} onboardings at once, Graph failing under them: one app, one service p
     `figures: ${N} concurrent onboardings: ${state.counts.passwordsAdded} addPassword applied, ${state.counts.passwordsRemoved} orphan removed`,
   );
 
+  await Promise.all(handles.map((handle) => handle.terminate('test done')));
+});
+
+test('once the app exists, onboardings read its credentials by query: no request reaches the owner', async () => {
+  const owner = h.env.client.workflow.getHandle(appRegistrationWorkflowId(h.config.APP_UNIQUE_NAME));
+  const requestsSignalled = async () =>
+    ((await owner.fetchHistory()).events ?? []).filter(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'appCredentialsRequested',
+    ).length;
+  const before = await requestsSignalled();
+  const customers = await Promise.all(
+    Array.from({ length: 5 }, (_, i) => h.sim.seedCustomer(`q${String(i).padStart(5, '0')}`)),
+  );
+  const handles = await Promise.all(customers.map((c) => startOnboarding(h, c)));
+  const { appId } = await owner.query(appRegistrationStatusQuery);
+  for (const handle of handles) {
+    const end = Date.now() + 60_000;
+    for (;;) {
+      const s = await handle.query(statusQuery);
+      if (s.waitingFor === 'consent') {
+        assert.equal(s.appId, appId, 'the owner’s app');
+        break;
+      }
+      assert.ok(Date.now() < end, `${handle.workflowId} reached the consent wait (step ${s.step})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  assert.equal(await requestsSignalled(), before, 'no appCredentialsRequested signal');
   await Promise.all(handles.map((handle) => handle.terminate('test done')));
 });
