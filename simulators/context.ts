@@ -50,22 +50,53 @@ export class SimContext {
   }
 
   tenantById(id: string): Tenant | undefined {
-    return this.state.tenants.find((t) => t.id.toLowerCase() === id.toLowerCase());
+    const tenant = this.lookup().byKey.get(id.toLowerCase());
+    return tenant?.id.toLowerCase() === id.toLowerCase() ? tenant : undefined;
   }
 
   /** A tenant by GUID or domain name. */
   findTenant(idOrDomain: string): Tenant | undefined {
-    const key = idOrDomain.toLowerCase();
-    return this.state.tenants.find((t) => t.id.toLowerCase() === key || t.domain.toLowerCase() === key);
+    return this.lookup().byKey.get(idOrDomain.toLowerCase());
   }
 
   findUser(username: string): { tenant: Tenant; admin: boolean; username: string } | undefined {
-    const key = username.trim().toLowerCase();
-    for (const tenant of this.state.tenants) {
-      const user = tenant.users.find((u) => u.username.toLowerCase() === key);
-      if (user) return { tenant, admin: user.admin, username: user.username };
+    return this.lookup().users.get(username.trim().toLowerCase());
+  }
+
+  /** Call after replacing a tenant in place (appends and a new state are noticed by themselves). */
+  tenantsChanged(): void {
+    this.index = undefined;
+  }
+
+  /**
+   * Tenants by id and domain, users by name: a wave of ten thousand customers must not make every
+   * request scan them all. Tenants are appended, so only the new ones are indexed each time.
+   */
+  private index?: {
+    tenants: Tenant[];
+    count: number;
+    byKey: Map<string, Tenant>;
+    users: Map<string, { tenant: Tenant; admin: boolean; username: string }>;
+  };
+
+  private lookup(): NonNullable<SimContext['index']> {
+    const tenants = this.state.tenants;
+    if (!this.index || this.index.tenants !== tenants || this.index.count > tenants.length) {
+      this.index = { tenants, count: 0, byKey: new Map(), users: new Map() };
     }
-    return undefined;
+    const index = this.index;
+    for (; index.count < tenants.length; index.count++) {
+      const tenant = tenants[index.count];
+      // The first tenant with a key wins, as a scan in order would find it.
+      for (const key of [tenant.id.toLowerCase(), tenant.domain.toLowerCase()])
+        if (!index.byKey.has(key)) index.byKey.set(key, tenant);
+      for (const user of tenant.users) {
+        const key = user.username.toLowerCase();
+        if (!index.users.has(key))
+          index.users.set(key, { tenant, admin: user.admin, username: user.username });
+      }
+    }
+    return index;
   }
 
   /** Drop expired short-lived records so the state file does not grow forever. */

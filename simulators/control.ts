@@ -98,10 +98,12 @@ export function controlRouter(sim: SimContext, faults: Faults, log: RequestLog):
           .json({ error: `user ${u.username} already belongs to tenant ${other.tenant.id}` });
       }
     }
-    const clash = sim.state.tenants.find(
-      (x) =>
-        x.domain.toLowerCase() === t.domain.toLowerCase() && x.id.toLowerCase() !== t.tenantId.toLowerCase(),
-    );
+    const sameDomain = sim.findTenant(t.domain);
+    const clash =
+      sameDomain?.domain.toLowerCase() === t.domain.toLowerCase() &&
+      sameDomain.id.toLowerCase() !== t.tenantId.toLowerCase()
+        ? sameDomain
+        : undefined;
     if (clash)
       return res.status(409).json({ error: `domain ${t.domain} already belongs to tenant ${clash.id}` });
     const tenant: Tenant = {
@@ -111,9 +113,12 @@ export function controlRouter(sim: SimContext, faults: Faults, log: RequestLog):
       orgs: t.orgs,
       users: t.users,
     };
-    const idx = sim.state.tenants.findIndex((x) => x.id === tenant.id);
-    if (idx >= 0) sim.state.tenants[idx] = tenant;
-    else sim.state.tenants.push(tenant);
+    const existing = sim.tenantById(tenant.id);
+    const idx = existing ? sim.state.tenants.indexOf(existing) : -1;
+    if (idx >= 0) {
+      sim.state.tenants[idx] = tenant;
+      sim.tenantsChanged();
+    } else sim.state.tenants.push(tenant);
     sim.changed();
     res.status(201).json(tenantView(tenant));
   });
