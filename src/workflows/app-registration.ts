@@ -1,7 +1,8 @@
 // The one owner of the partner's shared multi-tenant app registration. Onboardings ask it for
 // credentials (signal-with-start); it registers the app, its service principal and a client
 // secret once, then hands the same credentials to every requester. Serialising here is what keeps
-// fifty simultaneous onboardings from creating fifty secrets.
+// fifty simultaneous onboardings from creating fifty secrets. Once ready, the credentials are also
+// answered by the appCredentials query, which is how most onboardings get them.
 //
 // It also owns the secret's lifecycle: before the secret's end (renewBeforeDays), or when an
 // onboarding reports that Microsoft rejected it (AADSTS7000222 expired, 7000215 invalid), it adds
