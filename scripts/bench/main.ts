@@ -21,7 +21,7 @@ const program = new Command('bench')
   .option('--concurrency <count>', 'driver requests in flight at most', positive, 50)
   .option('--warmup <count>', 'workflows run before each measured phase', positive, 20)
   .option('--hold <seconds>', 'parked run: how long the wave waits before consent', positive, 30)
-  .option('--timeout <seconds>', 'give up on a phase after this long', positive, 1800)
+  .option('--timeout <seconds>', 'give up on a phase after this long', positive, 7200)
   .option('--only <phase>', 'throughput run: only "baseline" or only "product" (no ratio)')
   .option('--bundle-at-start', 'product worker bundles its workflows at start (no prebuilt bundle)', false)
   .option('--db <file>', 'dev server SQLite file (default: in memory)');
