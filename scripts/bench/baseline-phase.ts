@@ -6,6 +6,7 @@ import { BASELINE_TASK_QUEUE, BASELINE_WORKFLOW_TYPE } from './names';
 import type { PhaseOutcome } from './phase';
 import { historyShape } from './history-shape';
 import { Pool } from './pool';
+import { workflowResults } from './results';
 import { closedCount, waitClosed, watchSteps } from './step-watcher';
 
 export async function runBaselinePhase(
@@ -49,13 +50,7 @@ export async function runBaselinePhase(
     await watcher.stop();
   }
   const closedAt = Date.now();
-  const results = await new Pool(concurrency).map(ids, (id) =>
-    client.workflow
-      .getHandle(id)
-      .result()
-      .then((r: BaselineResult) => r)
-      .catch(() => undefined),
-  );
+  const results = await workflowResults<BaselineResult>(client, ids, concurrency);
   const ok = results.filter((r): r is BaselineResult => r !== undefined);
   return {
     startedAt,

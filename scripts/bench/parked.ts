@@ -9,6 +9,7 @@ import { ONBOARDING_WORKFLOW_TYPE, onboardingWorkflowId, TASK_QUEUE } from '../.
 import type { OnboardingResult } from '../../src/shared/status';
 import { seedCustomers } from './customers';
 import { Pool } from './pool';
+import { workflowResults } from './results';
 import { runProductPhase } from './product-phase';
 import { watchResources, type PhaseResources } from './resources';
 import type { Stack } from './stack';
@@ -144,13 +145,7 @@ export async function runParked(stack: Stack, opts: ParkedOptions): Promise<void
     reportResources(await resources.finish(), opts.n);
     if (!completed) return;
 
-    const results = await new Pool(opts.concurrency).map([...byId.keys()], (id) =>
-      client.workflow
-        .getHandle(id)
-        .result()
-        .then((r: OnboardingResult) => r)
-        .catch(() => undefined),
-    );
+    const results = await workflowResults<OnboardingResult>(client, [...byId.keys()], opts.concurrency);
     const ok = results.filter((r): r is OnboardingResult => r?.outcome === 'verified');
     const lat = latencies(
       ok.map((r) => r.timeline),

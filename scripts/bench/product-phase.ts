@@ -10,6 +10,7 @@ import type { Customer } from './customers';
 import type { PhaseOutcome } from './phase';
 import { historyShape } from './history-shape';
 import { Pool } from './pool';
+import { workflowResults } from './results';
 import { closedCount, waitClosed, watchSteps } from './step-watcher';
 
 export async function runProductPhase(
@@ -60,13 +61,7 @@ export async function runProductPhase(
     await watcher.stop();
   }
   const closedAt = Date.now();
-  const results = await new Pool(concurrency).map([...byId.keys()], (id) =>
-    client.workflow
-      .getHandle(id)
-      .result()
-      .then((r: OnboardingResult) => r)
-      .catch(() => undefined),
-  );
+  const results = await workflowResults<OnboardingResult>(client, [...byId.keys()], concurrency);
   const ok = results.filter((r): r is OnboardingResult => r?.outcome === 'verified');
   return {
     startedAt,
