@@ -1,7 +1,8 @@
 // `npm run bench -- --parked 10000`: a wave of onboardings that all park at the consent wait.
 // Reports the worker's RSS while they wait (bounded workflow cache: it must stay flat), the time
 // to signal consent to all of them (as ops would, `consentGranted`), and the time until all are
-// verified, the driver following every real sign-in link with bounded concurrency.
+// verified, the driver following every real sign-in link with bounded concurrency. The worker
+// runs supervised, as in production: one that dies is restarted, and the restarts are reported.
 import type { Client } from '@temporalio/client';
 import { followLink } from '../../src/demo/person';
 import { consentGrantedSignal, statusQuery } from '../../src/shared/messages';
@@ -15,6 +16,7 @@ import { watchResources, type PhaseResources } from './resources';
 import type { Stack } from './stack';
 import { latencies, percentiles } from './stats';
 import { closedCount, waitClosed, watchSteps } from './step-watcher';
+import { superviseWorker } from './supervisor';
 import { startWorkerProcess } from './worker-process';
 
 export interface ParkedOptions {
@@ -36,10 +38,12 @@ export async function runParked(stack: Stack, opts: ParkedOptions): Promise<void
   const run = `p${Date.now() % 100000}`;
   console.log(`seeding ${opts.n + 1} customers in the simulators...`);
   const [warm, ...customers] = await seedCustomers(stack.sims.url, run, opts.n + 1);
-  const worker = await startWorkerProcess('src/worker.ts', {
-    ...stack.workerEnv,
-    WORKFLOW_BUNDLE_PATH: stack.bundles.product,
-  });
+  const worker = await superviseWorker(() =>
+    startWorkerProcess('src/worker.ts', {
+      ...stack.workerEnv,
+      WORKFLOW_BUNDLE_PATH: stack.bundles.product,
+    }),
+  );
   try {
     // Registers the shared app; its appId is what the customers' admins consent to.
     await runProductPhase(client, [warm], 1, opts.timeoutMs);
@@ -143,6 +147,12 @@ export async function runParked(stack: Stack, opts: ParkedOptions): Promise<void
       `  ${closed} closed ${since(t1)} after the first consent signal: ${rate.toFixed(1)} per second (driver retries ${watcher.retries()})`,
     );
     reportResources(await resources.finish(), opts.n);
+    const restarts = worker.restarts();
+    console.log(
+      restarts.length
+        ? `  worker restarts: ${restarts.length} (the figures above span all of them)\n    ${restarts.join('\n    ')}`
+        : '  worker restarts: none',
+    );
     if (!completed) return;
 
     const results = await workflowResults<OnboardingResult>(client, [...byId.keys()], opts.concurrency);

@@ -20,6 +20,8 @@ export interface WorkerProcess {
   sample(): ProcSample;
   resetPeak(): void;
   output(): string;
+  /** Resolves with the exit code or signal if the process ends other than by stop(). */
+  exited: Promise<number | string | null>;
   stop(): Promise<void>;
 }
 
@@ -69,15 +71,19 @@ export async function startWorkerProcess(script: string, env: NodeJS.ProcessEnv)
   const pid = child.pid!;
   let stopping = false;
   // A worker that dies mid-run is a finding: say how, with the end of what it printed.
-  child.once('exit', (code, signal) => {
-    if (!stopping)
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
       console.error(`\n${script} exited (${signal ?? code}); its last output:\n${output.slice(-3000)}`);
-  });
+      resolve(signal ?? code);
+    }),
+  );
   return {
     pid,
     sample: () => sampleProc(pid),
     resetPeak: () => writeFileSync(`/proc/${pid}/clear_refs`, '5'),
     output: () => output,
+    exited,
     async stop() {
       stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
