@@ -1,5 +1,6 @@
 // What the app-registration owner hands to each onboarding. The client secret travels sealed
 // (AES-256-GCM, opened only inside activities), so workflow histories never hold it in plaintext.
+import { onboardingWorkflowId } from './names';
 
 export interface SealedSecret {
   keyId: string;
@@ -39,4 +40,33 @@ export interface SecretHolder {
   accountId: string;
   accountConnectorId: number;
   credentialKeyId: string;
+}
+
+/**
+ * Secret holders as the owner carries them over continue-as-new: grouped by secret, each as
+ * [accountId, accountConnectorId] plus the workflow id only when it is not the account's usual
+ * one. About 40 bytes a holder instead of 150, so the owner's input stays far below Temporal's
+ * 2 MB payload limit with tens of thousands of verified onboardings.
+ */
+export type PackedHolders = Record<string, [string, number, string?][]>;
+
+export function packHolders(holders: Iterable<SecretHolder>): PackedHolders {
+  const packed: PackedHolders = {};
+  for (const h of holders) {
+    const row: [string, number, string?] = [h.accountId, h.accountConnectorId];
+    if (h.workflowId !== onboardingWorkflowId(h.accountId)) row.push(h.workflowId);
+    (packed[h.credentialKeyId] ??= []).push(row);
+  }
+  return packed;
+}
+
+export function unpackHolders(packed: PackedHolders): SecretHolder[] {
+  return Object.entries(packed).flatMap(([credentialKeyId, rows]) =>
+    rows.map(([accountId, accountConnectorId, workflowId]) => ({
+      accountId,
+      accountConnectorId,
+      credentialKeyId,
+      workflowId: workflowId ?? onboardingWorkflowId(accountId),
+    })),
+  );
 }

@@ -18,7 +18,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AppSpec } from '../activities/graph';
-import type { AppCredentials, AppCredentialsDelivery, SecretHolder } from '../shared/app-credentials';
+import {
+  packHolders,
+  unpackHolders,
+  type AppCredentials,
+  type AppCredentialsDelivery,
+  type PackedHolders,
+  type SecretHolder,
+} from '../shared/app-credentials';
 import {
   appCredentialsQuery,
   appCredentialsRequestedSignal,
@@ -31,7 +38,9 @@ export interface AppRegistrationInput {
   spec: AppSpec;
   credentials?: AppCredentials;
   pending?: string[];
+  /** From runs before packedHolders existed. */
   holders?: SecretHolder[];
+  packedHolders?: PackedHolders;
   rotations?: Rotation[];
   /** Carried over continue-as-new: a secret Microsoft rejected, still to be replaced. */
   rejected?: { keyId: string; reason: string } | null;
@@ -52,7 +61,9 @@ const ROTATIONS_KEPT = 20;
 export async function dynamicsAppRegistration(input: AppRegistrationInput): Promise<never> {
   let credentials = input.credentials;
   const pending = new Set(input.pending ?? []);
-  const holders = new Map((input.holders ?? []).map((h) => [h.accountId, h]));
+  const holders = new Map(
+    [...(input.holders ?? []), ...unpackHolders(input.packedHolders ?? {})].map((h) => [h.accountId, h]),
+  );
   const rotations = input.rotations ?? [];
   let lastError: string | null = null;
   /** A secret an onboarding reported as rejected by Microsoft, with why. */
@@ -154,7 +165,7 @@ export async function dynamicsAppRegistration(input: AppRegistrationInput): Prom
         spec: input.spec,
         credentials,
         pending: [...pending],
-        ...(lifecycle ? { holders: [...holders.values()], rotations } : {}),
+        ...(lifecycle ? { packedHolders: packHolders(holders.values()), rotations } : {}),
       });
     }
   }
