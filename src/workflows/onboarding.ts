@@ -301,7 +301,7 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
       clientId: credentials!.appId,
       clientSecret: credentials!.secret,
       secretWrittenKeyId,
-      ...(ownerByQuery && reportHolderOn && delivery?.ok && delivery.owner
+      ...(ownerByQuery && delivery?.ok && delivery.owner
         ? { reportTo: { owner: delivery.owner, workflowId } }
         : {}),
     });
