@@ -4,8 +4,10 @@
 // exists, onboardings read its credentials by query without signalling the owner.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { appSpecFrom } from '../src/activities/app-owner';
+import { SecretHolderReports, signalHolders } from '../src/activities/holder-reports';
 import { appRegistrationStatusQuery, statusQuery } from '../src/shared/messages';
-import { appRegistrationWorkflowId } from '../src/shared/names';
+import { APP_REGISTRATION_WORKFLOW_TYPE, appRegistrationWorkflowId, TASK_QUEUE } from '../src/shared/names';
 import { startOnboarding } from './helpers/flow';
 import { startHarness, type Harness } from './helpers/harness';
 
@@ -97,4 +99,53 @@ test('once the app exists, onboardings read its credentials by query: no request
   }
   assert.equal(await requestsSignalled(), before, 'no appCredentialsRequested signal');
   await Promise.all(handles.map((handle) => handle.terminate('test done')));
+});
+
+test('holders reported under load ride together in few signals, and a long history continues as new keeping them all', async () => {
+  // An owner of its own (no credentials, nothing requested) with a short history limit.
+  const spec = { ...appSpecFrom(h.config), uniqueName: `bound-${Date.now()}` };
+  const ownerId = appRegistrationWorkflowId(spec.uniqueName);
+  const first = await h.env.client.workflow.start(APP_REGISTRATION_WORKFLOW_TYPE, {
+    workflowId: ownerId,
+    taskQueue: TASK_QUEUE,
+    args: [{ spec, historyLimit: 40 }],
+  });
+  const reports = new SecretHolderReports(signalHolders(h.env.client));
+  const oneByOne = new SecretHolderReports(signalHolders(h.env.client), 0);
+  const holder = (i: number) => ({
+    workflowId: `onboarding-b${i}`,
+    accountId: `b${i}`,
+    accountConnectorId: i,
+    credentialKeyId: 'key-1',
+  });
+  // One at a time: a signal (and a workflow task) each, enough to pass the history limit.
+  for (let i = 0; i < 30; i++) await oneByOne.report(ownerId, holder(i));
+  // A wave at once: batched while the first report lingers and while a signal is in flight.
+  await Promise.all(Array.from({ length: 200 }, (_, i) => reports.report(ownerId, holder(30 + i))));
+
+  const owner = h.env.client.workflow.getHandle(ownerId);
+  const end = Date.now() + 30_000;
+  let status = await owner.query(appRegistrationStatusQuery);
+  while (status.holders !== 230 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 200));
+    status = await owner.query(appRegistrationStatusQuery);
+  }
+  assert.equal(status.holders, 230, 'every holder reached the owner, across continue-as-new');
+
+  const runs: string[] = [];
+  for await (const run of h.env.client.workflow.list({ query: `WorkflowId = '${ownerId}'` }))
+    runs.push(run.runId);
+  assert.ok(runs.length >= 2, `the owner continued as new (${runs.length} runs)`);
+  let signals = 0;
+  for (const runId of runs) {
+    const { events } = await h.env.client.workflow.getHandle(ownerId, runId).fetchHistory();
+    signals += (events ?? []).filter(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'appSecretHolders',
+    ).length;
+    assert.ok((events ?? []).length < 40 + 30, `run ${runId} stayed near its history limit`);
+  }
+  assert.ok(signals <= 30 + 2, `200 concurrent reports took ${signals - 30} signals`);
+  console.log(`figures: 230 holders in ${signals} signals over ${runs.length} runs`);
+  await h.env.client.workflow.getHandle(ownerId).terminate('test done');
+  assert.notEqual((await owner.describe()).runId, first.firstExecutionRunId);
 });

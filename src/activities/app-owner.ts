@@ -2,12 +2,11 @@
 import { Context } from '@temporalio/activity';
 import { Client, QueryNotRegisteredError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Config } from '../config';
-import type { AppCredentialsDelivery, SecretHolder } from '../shared/app-credentials';
+import type { AppCredentialsDelivery } from '../shared/app-credentials';
 import {
   appCredentialsDeliveredSignal,
   appCredentialsQuery,
   appCredentialsRequestedSignal,
-  appSecretInstalledSignal,
 } from '../shared/messages';
 import { APP_REGISTRATION_WORKFLOW_TYPE, appRegistrationWorkflowId, TASK_QUEUE } from '../shared/names';
 import type { AppSpec } from './graph';
@@ -25,22 +24,23 @@ export function appSpecFrom(config: Config): AppSpec {
   };
 }
 
-/** Tells the owner which account connector now holds its secret (it rotates them all); an owner gone is fine. */
-export async function reportSecretHolder(client: Client, owner: string, holder: SecretHolder): Promise<void> {
-  try {
-    await client.workflow.getHandle(owner).signal(appSecretInstalledSignal, holder);
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-  }
-}
+/**
+ * How long a worker process reuses the owner's answer. A rotation that starts meanwhile can hand a
+ * few onboardings the old secret, as a query answered just before it would: Microsoft then rejects
+ * it at sign-in and the onboarding has it replaced (AADSTS7000215/7000222).
+ */
+const CREDENTIALS_REUSE_MS = 2_000;
 
 /** How many requesters deliverAppCredentials signals at once (a wave can bring thousands). */
 const DELIVERY_CONCURRENCY = 50;
 
 export function appOwnerActivities(client: Client, config: Config) {
   const ownerId = appRegistrationWorkflowId(appSpecFrom(config).uniqueName);
-  /** One query in flight per worker process: a wave of onboardings shares its answer. */
-  let asking: Promise<AppCredentialsDelivery | null> | undefined;
+  /**
+   * One query in flight per worker process, and its answer reused for CREDENTIALS_REUSE_MS: a wave
+   * of onboardings shares it instead of queueing a query task each behind the wave's workflow tasks.
+   */
+  let shared: { answer: Promise<AppCredentialsDelivery | null>; until: number } | undefined;
   const askOwner = async (): Promise<AppCredentialsDelivery | null> => {
     try {
       return await client.workflow.getHandle(ownerId).query(appCredentialsQuery);
@@ -57,8 +57,17 @@ export function appOwnerActivities(client: Client, config: Config) {
      * a query; null when the onboarding must ask by signal (requestAppCredentials) and wait.
      */
     async currentAppCredentials(): Promise<AppCredentialsDelivery | null> {
-      asking ??= askOwner().finally(() => (asking = undefined));
-      return asking;
+      if (!shared || Date.now() > shared.until) {
+        const answer = askOwner();
+        const entry = { answer, until: Infinity };
+        shared = entry;
+        // Only a ready answer is reused; "ask by signal" (null) and failures are asked again.
+        answer.then(
+          (credentials) => (entry.until = credentials ? Date.now() + CREDENTIALS_REUSE_MS : 0),
+          () => (entry.until = 0),
+        );
+      }
+      return shared.answer;
     },
 
     /** Asks the owner (started if needed) for the app's credentials; `rejected`: replace that secret. */

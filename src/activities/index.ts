@@ -5,9 +5,10 @@ import { CyclrClient } from '../clients/cyclr';
 import { GraphClient } from '../clients/graph';
 import { GraphTokenProvider } from '../clients/identity';
 import type { KeyRing } from '../secrets/keys';
-import { appOwnerActivities, reportSecretHolder } from './app-owner';
+import { appOwnerActivities } from './app-owner';
 import { cyclrActivities } from './cyclr';
 import { graphActivities } from './graph';
+import { SecretHolderReports, signalHolders } from './holder-reports';
 import { linkActivities } from './links';
 import { notificationActivities } from '../notifications/webhook';
 
@@ -30,10 +31,11 @@ export function createActivities(deps: { config: Config; keys: KeyRing; client: 
     timeoutMs: config.HTTP_TIMEOUT_MS,
   });
   const graph = new GraphClient(config.GRAPH_BASE_URL, config.HTTP_TIMEOUT_MS, tokens);
+  const holderReports = new SecretHolderReports(signalHolders(client));
   return {
     ...graphActivities(graph, keys),
     ...cyclrActivities(createCyclrClient(config), keys, config.DYNAMICS_CONNECTOR_NAME, (owner, holder) =>
-      reportSecretHolder(client, owner, holder),
+      holderReports.report(owner, holder),
     ),
     ...linkActivities(config, keys),
     ...appOwnerActivities(client, config),

@@ -17,6 +17,8 @@ export const statusQuery = defineQuery<OnboardingStatus>('status');
 export const appCredentialsRequestedSignal = defineSignal<[AppCredentialsRequest]>('appCredentialsRequested');
 /** Internal: an onboarding put the app's secret into its account connector's ClientSecret. */
 export const appSecretInstalledSignal = defineSignal<[SecretHolder]>('appSecretInstalled');
+/** Internal: the same for many account connectors at once (activities report in batches). */
+export const appSecretHoldersSignal = defineSignal<[{ holders: SecretHolder[] }]>('appSecretHolders');
 export const appCredentialsDeliveredSignal =
   defineSignal<[AppCredentialsDelivery]>('appCredentialsDelivered');
 /**

@@ -30,6 +30,7 @@ import {
   appCredentialsQuery,
   appCredentialsRequestedSignal,
   appRegistrationStatusQuery,
+  appSecretHoldersSignal,
   appSecretInstalledSignal,
 } from '../shared/messages';
 import { activities } from './activity-options';
@@ -44,6 +45,8 @@ export interface AppRegistrationInput {
   rotations?: Rotation[];
   /** Carried over continue-as-new: a secret Microsoft rejected, still to be replaced. */
   rejected?: { keyId: string; reason: string } | null;
+  /** History events after which the run continues as new (default 2,000; tests set fewer). */
+  historyLimit?: number;
 }
 
 interface Rotation {
@@ -57,6 +60,15 @@ const DAY_MS = 86_400_000;
 /** Never renew more often than this, whatever the secret's end says (no renewal loop). */
 const MIN_RENEWAL_SPACING_MS = 3_600_000;
 const ROTATIONS_KEPT = 20;
+const HISTORY_LIMIT = 2000;
+/** Holders one appSecretHolders signal may carry; a larger one is ignored as malformed. */
+const HOLDERS_PER_SIGNAL_MAX = 1000;
+
+const isHolder = (h: Partial<SecretHolder> | undefined): h is SecretHolder =>
+  typeof h?.accountId === 'string' &&
+  typeof h.accountConnectorId === 'number' &&
+  typeof h.workflowId === 'string' &&
+  typeof h.credentialKeyId === 'string';
 
 export async function dynamicsAppRegistration(input: AppRegistrationInput): Promise<never> {
   let credentials = input.credentials;
@@ -77,8 +89,11 @@ export async function dynamicsAppRegistration(input: AppRegistrationInput): Prom
     }
   });
   setHandler(appSecretInstalledSignal, (holder) => {
-    if (typeof holder?.accountId !== 'string' || typeof holder.accountConnectorId !== 'number') return;
-    holders.set(holder.accountId, holder);
+    if (isHolder(holder)) holders.set(holder.accountId, holder);
+  });
+  setHandler(appSecretHoldersSignal, (report) => {
+    if (!Array.isArray(report?.holders) || report.holders.length > HOLDERS_PER_SIGNAL_MAX) return;
+    for (const holder of report.holders) if (isHolder(holder)) holders.set(holder.accountId, holder);
   });
   const renewAt = () =>
     credentials ? Math.max(Date.parse(credentials.secret.expiresAt) - renewBeforeMs, 0) : null;
@@ -103,6 +118,20 @@ export async function dynamicsAppRegistration(input: AppRegistrationInput): Prom
 
   // Runs started before the lifecycle existed keep their old command sequence (replay).
   const lifecycle = patched('app-secret-lifecycle');
+  // 'owner-history-bound': holder reports alone (a wave of verified onboardings) also make the run
+  // continue as new once its history is long; before, only a credentials request did, so ten
+  // thousand reports grew one history towards Temporal's limit and made every replay of it slow.
+  const historyBound = lifecycle && patched('owner-history-bound');
+  const historyLimit = input.historyLimit ?? HISTORY_LIMIT;
+  const historyFull = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit;
+  const carryOver = (): AppRegistrationInput => ({
+    spec: input.spec,
+    credentials,
+    pending: [...pending],
+    ...(lifecycle ? { packedHolders: packHolders(holders.values()), rotations } : {}),
+    ...(input.historyLimit ? { historyLimit: input.historyLimit } : {}),
+  });
   let lastRenewal = 0;
 
   for (;;) {
@@ -112,7 +141,10 @@ export async function dynamicsAppRegistration(input: AppRegistrationInput): Prom
         due === null
           ? undefined
           : Math.max(due - Date.now(), lastRenewal + MIN_RENEWAL_SPACING_MS - Date.now(), 1);
-      await condition(() => pending.size > 0 || rejected !== null, wait);
+      await condition(() => pending.size > 0 || rejected !== null || (historyBound && historyFull()), wait);
+      if (historyBound && pending.size === 0 && rejected === null && historyFull()) {
+        await continueAsNew<typeof dynamicsAppRegistration>(carryOver());
+      }
     } else {
       await condition(() => pending.size > 0);
     }
@@ -160,14 +192,7 @@ export async function dynamicsAppRegistration(input: AppRegistrationInput): Prom
       await activities.deliverAppCredentials({ replyTo: batch, delivery });
     }
 
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2000) {
-      await continueAsNew<typeof dynamicsAppRegistration>({
-        spec: input.spec,
-        credentials,
-        pending: [...pending],
-        ...(lifecycle ? { packedHolders: packHolders(holders.values()), rotations } : {}),
-      });
-    }
+    if (historyFull()) await continueAsNew<typeof dynamicsAppRegistration>(carryOver());
   }
 
   /**

@@ -1,0 +1,76 @@
+// Secret holders reported to the app's owner workflow in batches (group commit): a report waits at
+// most `lingerMs` for others, and reports that arrive while a signal is in flight ride together in
+// the next one. Under a wave one signal (one history event, one owner workflow task) carries many
+// holders instead of one each; the cost is up to half a second more in setConnectorProperties.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { SecretHolder } from '../shared/app-credentials';
+import { appSecretHoldersSignal } from '../shared/messages';
+
+/** Holders per signal: 500 x ~150 bytes stays far below Temporal's payload limits. */
+export const MAX_HOLDERS_PER_SIGNAL = 500;
+const DEFAULT_LINGER_MS = 500;
+
+type Send = (owner: string, holders: SecretHolder[]) => Promise<void>;
+
+interface Waiting {
+  holder: SecretHolder;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class SecretHolderReports {
+  private readonly queues = new Map<string, Waiting[]>();
+  private readonly sending = new Set<string>();
+
+  constructor(
+    private readonly send: Send,
+    private readonly lingerMs = DEFAULT_LINGER_MS,
+  ) {}
+
+  /** Resolves once a signal carrying this holder has been accepted by the server. */
+  report(owner: string, holder: SecretHolder): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const queue = this.queues.get(owner) ?? [];
+      queue.push({ holder, resolve, reject });
+      this.queues.set(owner, queue);
+      if (!this.sending.has(owner)) {
+        this.sending.add(owner);
+        setTimeout(() => void this.drain(owner), this.lingerMs);
+      }
+    });
+  }
+
+  private async drain(owner: string): Promise<void> {
+    try {
+      for (;;) {
+        const queue = this.queues.get(owner);
+        if (!queue?.length) break;
+        const batch = queue.splice(0, MAX_HOLDERS_PER_SIGNAL);
+        try {
+          await this.send(
+            owner,
+            batch.map((w) => w.holder),
+          );
+          for (const w of batch) w.resolve();
+        } catch (err) {
+          // Each activity in the batch fails and is retried by its own retry policy.
+          for (const w of batch) w.reject(err);
+        }
+      }
+    } finally {
+      this.sending.delete(owner);
+      this.queues.delete(owner);
+    }
+  }
+}
+
+/** Signals the owner; an owner gone (never started, or replaced) is fine: it has no holders to rotate. */
+export function signalHolders(client: Client): Send {
+  return async (owner, holders) => {
+    try {
+      await client.workflow.getHandle(owner).signal(appSecretHoldersSignal, { holders });
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  };
+}
