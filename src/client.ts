@@ -21,12 +21,12 @@ import {
 import { loadObservabilityConfig } from './observability/config';
 import { startTracing } from './observability/tracing';
 import { connectClient } from './temporal';
-import type { z } from 'zod';
+import type { output, ZodMiniType } from 'zod/mini';
 
 class UsageError extends Error {}
 
 /** Parses with a schema; zod paths are reported as the CLI's flag names. */
-function parse<S extends z.ZodType>(schema: S, value: unknown, flags: Record<string, string>): z.output<S> {
+function parse<S extends ZodMiniType>(schema: S, value: unknown, flags: Record<string, string>): output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -16,6 +16,7 @@ export function workflowBundleOptions(tracing: boolean) {
   return {
     workflowsPath: require.resolve('../workflows'),
     workflowInterceptorModules: workflowInterceptorModules(tracing),
+    preloadModules: [require.resolve('../workflows/preload')],
   };
 }
 
