@@ -25,13 +25,17 @@ export async function runBaselinePhase(
     client,
     BASELINE_WORKFLOW_TYPE,
     {
-      // Ops read the consent link (status), the consent callback signals.
+      // Ops read the consent link (status); the consent callback checks it is current (status),
+      // then signals.
       'waiting-for-consent': async (id) => {
+        await query(id);
         await query(id);
         await signal(id, 'consent');
       },
-      // Ops read the sign-in link, the ingress checks the status, the sign-in callback signals.
+      // Ops read the sign-in link; the ingress checks it is current when the user opens it and
+      // again at the sign-in callback (src/ingress/callbacks.ts), which signals.
       'exchanging-token': async (id) => {
+        await query(id);
         await query(id);
         await query(id);
         await signal(id, 'sign-in');

@@ -11,14 +11,18 @@ import { freePort } from './free-port';
 export interface DevServer {
   address: string;
   pid: number;
+  /** Prometheus metrics of the server (requests by operation). */
+  metricsUrl: string;
   client: Client;
   stop(): Promise<void>;
 }
 
 export async function startDevServer(dataConverter: DataConverter, dbFilename?: string): Promise<DevServer> {
   const port = await freePort();
+  const metricsPort = await freePort();
   const address = `127.0.0.1:${port}`;
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless'];
+  args.push('--metrics-port', String(metricsPort));
   args.push('--search-attribute', `${ONBOARDING_STEP_SEARCH_ATTRIBUTE}=Keyword`, '--log-level', 'error');
   if (dbFilename) args.push('--db-filename', dbFilename);
   const child = adopt(spawn(temporalCliPath(), args, { stdio: ['ignore', 'ignore', 'inherit'] }));
@@ -39,6 +43,7 @@ export async function startDevServer(dataConverter: DataConverter, dbFilename?: 
   return {
     address,
     pid: child.pid!,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     client,
     async stop() {
       await connection.close();

@@ -1,5 +1,5 @@
 // The shape of one workflow's history: how many events, workflow tasks, activities, timers and
-// signals it took. Shows whether the baseline really mirrors the product, and where tasks go.
+// signals it took, and its size (what the server stores and sends on every replay). Shows whether the baseline really mirrors the product, and where tasks go.
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
@@ -17,5 +17,6 @@ export async function historyShape(client: Client, workflowId: string): Promise<
     `${count(T.EVENT_TYPE_TIMER_STARTED)} timers`,
     `${count(T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)} signals`,
     `${count(T.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)} search-attribute upserts`,
+    `${(temporal.api.history.v1.History.encode(history).finish().length / 1024).toFixed(1)} KiB`,
   ].join(', ');
 }

@@ -50,7 +50,7 @@ export async function runParked(stack: Stack, opts: ParkedOptions): Promise<void
     const { appId } = await client.workflow
       .getHandle<() => Promise<OnboardingResult>>(onboardingWorkflowId(warm.accountId))
       .result();
-    const resources = await watchResources(worker, stack.server.pid, stack.sims.url);
+    const resources = await watchResources(worker, stack.server, stack.sims.url);
     const rss = () => worker.sample().rssMiB.toFixed(0);
     const closedBefore = await closedCount(client, ONBOARDING_WORKFLOW_TYPE);
     console.log(`\n== parked wave of ${opts.n}: worker RSS ${rss()} MiB before`);

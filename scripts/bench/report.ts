@@ -48,6 +48,12 @@ export function reportPhase(
   console.log(
     `  bench process (driver; simulators and ingress in the product phase): ${resources.benchCpuSeconds.toFixed(1)} CPU s (${per1000(resources.benchCpuSeconds)} per 1,000)`,
   );
+  const calls = Object.entries(resources.serverRequests).sort((a, b) => b[1] - a[1]);
+  const totalCalls = calls.reduce((sum, [, v]) => sum + v, 0);
+  console.log(
+    `  Temporal server requests: ${(totalCalls / n).toFixed(1)} per onboarding: ` +
+      calls.map(([op, v]) => `${op} ${(v / n).toFixed(1)}`).join(', '),
+  );
   const services = Object.entries(resources.requests);
   if (services.length)
     console.log(

@@ -1,5 +1,6 @@
 // Resource use of the worker and the dev server over one phase: CPU seconds used, peak and
 // sampled RSS (once a second), and requests each simulated service answered.
+import { countsSince, serverRequests, type OperationCounts } from './server-requests';
 import { ConnectionCounter } from './sockets';
 import { sampleProc, type ProcSample, type WorkerProcess } from './worker-process';
 
@@ -18,6 +19,8 @@ export interface PhaseResources {
   /** [seconds since phase start, worker RSS MiB] once a second. */
   rssSeries: [number, number][];
   requests: Record<string, number>;
+  /** Requests the Temporal server's frontend answered, by operation. */
+  serverRequests: OperationCounts;
   /** TCP connections the worker opened to the simulators (keep-alive check), if sampled. */
   simConnections?: { distinct: number; peakOpen: number };
 }
@@ -27,10 +30,15 @@ export async function requestSummary(simUrl: string): Promise<RequestSummary> {
   return (await res.json()) as RequestSummary;
 }
 
-export async function watchResources(worker: WorkerProcess, serverPid: number, simUrl?: string) {
+export async function watchResources(
+  worker: WorkerProcess,
+  server: { pid: number; metricsUrl: string },
+  simUrl?: string,
+) {
   worker.resetPeak();
   const w0: ProcSample = worker.sample();
-  const s0 = sampleProc(serverPid);
+  const s0 = sampleProc(server.pid);
+  const q0 = await serverRequests(server.metricsUrl);
   const b0 = process.cpuUsage();
   const r0 = simUrl ? await requestSummary(simUrl) : undefined;
   const t0 = Date.now();
@@ -50,7 +58,8 @@ export async function watchResources(worker: WorkerProcess, serverPid: number, s
     async finish(): Promise<PhaseResources> {
       clearInterval(timer);
       const w1 = worker.sample();
-      const s1 = sampleProc(serverPid);
+      const s1 = sampleProc(server.pid);
+      const q1 = await serverRequests(server.metricsUrl);
       const requests: Record<string, number> = {};
       if (simUrl && r0) {
         const r1 = await requestSummary(simUrl);
@@ -65,6 +74,7 @@ export async function watchResources(worker: WorkerProcess, serverPid: number, s
         benchCpuSeconds: ((b) => b.user + b.system)(process.cpuUsage(b0)) / 1e6,
         rssSeries,
         requests,
+        serverRequests: countsSince(q0, q1),
         simConnections: sockets?.summary(),
       };
     },

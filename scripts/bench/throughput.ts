@@ -52,7 +52,7 @@ async function baselineRun(stack: Stack, run: string, opts: ThroughputOptions): 
   });
   try {
     await runBaselinePhase(stack.server.client, `${run}w`, opts.warmup, opts.concurrency, opts.timeoutMs);
-    const resources = await watchResources(baselineWorker, stack.server.pid);
+    const resources = await watchResources(baselineWorker, stack.server);
     const outcome = await runBaselinePhase(
       stack.server.client,
       run,
@@ -82,7 +82,7 @@ async function productRun(
   try {
     // The warm-up also has the owner workflow register the shared app once.
     await runProductPhase(client, customers.slice(opts.n), opts.concurrency, opts.timeoutMs);
-    const resources = await watchResources(productWorker, stack.server.pid, stack.sims.url);
+    const resources = await watchResources(productWorker, stack.server, stack.sims.url);
     const outcome = await runProductPhase(
       client,
       customers.slice(0, opts.n),
