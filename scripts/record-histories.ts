@@ -162,6 +162,8 @@ async function main(): Promise<void> {
     await save(h, 'onboarding-secret-replaced-v3', handle);
 
     await save(h, 'app-registration-v3', appRegistrationWorkflowId(h.config.APP_UNIQUE_NAME));
+    // v4: holders reported in batches (appSecretHolders), the history bound ('owner-history-bound').
+    await save(h, 'app-registration-v4', appRegistrationWorkflowId(h.config.APP_UNIQUE_NAME));
   } finally {
     codec.close();
     await h.close();
