@@ -1,10 +1,22 @@
 // Worker options from the environment, so a deployment tunes the worker without a code change.
 // Defaults come from measurement (docs/benchmarks.md); an unset variable keeps that default.
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import type { WorkerOptions } from '@temporalio/worker';
 import { z } from 'zod';
 import { describeIssues } from './shared/validation';
 
 const count = z.coerce.number().int().min(0);
+const duration = z.string().refine(
+  (v) => {
+    try {
+      return msToNumber(v as Duration) >= 1000;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected a duration of at least 1 s, such as "30s" or "2 minutes"' },
+);
 const atLeast = (min: number) => z.coerce.number().int().min(min);
 
 const schema = z.object({
@@ -20,6 +32,15 @@ const schema = z.object({
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: atLeast(1).optional(),
   WORKER_WORKFLOW_TASK_POLLERS: atLeast(2).optional(),
   WORKER_ACTIVITY_TASK_POLLERS: atLeast(1).optional(),
+  /**
+   * How long one workflow activation may run before the SDK calls it a deadlock. On Node 20 the
+   * check fires from V8's watchdog, and when it fires while workflow code runs in a microtask
+   * (most of it: async functions) Node does not fail the task but kills the process ("async hook
+   * stack has become corrupted", nodejs/node#38503; reproduced in docs/benchmarks.md). Our
+   * workflows never loop unbounded, so the SDK's 5 s only ever tripped on an overloaded machine
+   * (the 10,000 wave of 2026-11-26): 30 s keeps the guard for a real runaway without that crash.
+   */
+  WORKER_ISOLATE_EXECUTION_TIMEOUT: duration.default('30s'),
 });
 
 export type WorkerTuning = Pick<
@@ -30,7 +51,13 @@ export type WorkerTuning = Pick<
   | 'maxConcurrentLocalActivityExecutions'
   | 'workflowTaskPollerBehavior'
   | 'activityTaskPollerBehavior'
->;
+> & {
+  /**
+   * Not in the SDK's public WorkerOptions type ("not exposed at the moment"), but Worker.create
+   * spreads the options over its defaults, so it is honoured (SDK 1.24, pinned).
+   */
+  isolateExecutionTimeout?: Duration;
+};
 
 export function workerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTuning {
   const raw = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, env[k] || undefined]));
@@ -46,6 +73,7 @@ export function workerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTuning
     maxConcurrentLocalActivityExecutions: t.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
     workflowTaskPollerBehavior: fixed(t.WORKER_WORKFLOW_TASK_POLLERS),
     activityTaskPollerBehavior: fixed(t.WORKER_ACTIVITY_TASK_POLLERS),
+    isolateExecutionTimeout: t.WORKER_ISOLATE_EXECUTION_TIMEOUT as Duration,
   };
   // Unset keys stay absent so the SDK's own defaults apply.
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as WorkerTuning;
