@@ -32,6 +32,8 @@ const schema = z.object({
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: atLeast(1).optional(),
   WORKER_WORKFLOW_TASK_POLLERS: atLeast(2).optional(),
   WORKER_ACTIVITY_TASK_POLLERS: atLeast(1).optional(),
+  /** Threads running workflow code (each its own V8 context); the SDK's default is 1. */
+  WORKER_WORKFLOW_THREADS: atLeast(1).optional(),
   /**
    * How long one workflow activation may run before the SDK calls it a deadlock. On Node 20 the
    * check fires from V8's watchdog, and when it fires while workflow code runs in a microtask
@@ -51,6 +53,7 @@ export type WorkerTuning = Pick<
   | 'maxConcurrentLocalActivityExecutions'
   | 'workflowTaskPollerBehavior'
   | 'activityTaskPollerBehavior'
+  | 'workflowThreadPoolSize'
 > & {
   /**
    * Not in the SDK's public WorkerOptions type ("not exposed at the moment"), but Worker.create
@@ -73,6 +76,7 @@ export function workerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTuning
     maxConcurrentLocalActivityExecutions: t.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
     workflowTaskPollerBehavior: fixed(t.WORKER_WORKFLOW_TASK_POLLERS),
     activityTaskPollerBehavior: fixed(t.WORKER_ACTIVITY_TASK_POLLERS),
+    workflowThreadPoolSize: t.WORKER_WORKFLOW_THREADS,
     isolateExecutionTimeout: t.WORKER_ISOLATE_EXECUTION_TIMEOUT as Duration,
   };
   // Unset keys stay absent so the SDK's own defaults apply.

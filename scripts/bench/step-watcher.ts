@@ -27,6 +27,7 @@ export function watchSteps(
   let lastError: string | undefined;
   const loop = (async () => {
     while (!stopped) {
+      const pollStart = Date.now();
       for (const [step, handler] of Object.entries(handlers)) {
         const query = `WorkflowType = '${workflowType}' AND ExecutionStatus = 'Running' AND OnboardingStep = '${step}'`;
         for await (const wf of client.workflow.list({ query, pageSize: 1000 })) {
@@ -42,7 +43,9 @@ export function watchSteps(
             });
         }
       }
-      await new Promise((r) => setTimeout(r, intervalMs));
+      // A wave of thousands in one step makes each list long: poll at most a third of the time,
+      // so the driver's visibility reads do not become the server's main load.
+      await new Promise((r) => setTimeout(r, Math.max(intervalMs, 2 * (Date.now() - pollStart))));
     }
   })();
   return {
