@@ -24,23 +24,17 @@ export function appSpecFrom(config: Config): AppSpec {
   };
 }
 
-/**
- * How long a worker process reuses the owner's answer. A rotation that starts meanwhile can hand a
- * few onboardings the old secret, as a query answered just before it would: Microsoft then rejects
- * it at sign-in and the onboarding has it replaced (AADSTS7000215/7000222).
- */
-const CREDENTIALS_REUSE_MS = 2_000;
-
 /** How many requesters deliverAppCredentials signals at once (a wave can bring thousands). */
 const DELIVERY_CONCURRENCY = 50;
 
 export function appOwnerActivities(client: Client, config: Config) {
   const ownerId = appRegistrationWorkflowId(appSpecFrom(config).uniqueName);
   /**
-   * One query in flight per worker process, and its answer reused for CREDENTIALS_REUSE_MS: a wave
-   * of onboardings shares it instead of queueing a query task each behind the wave's workflow tasks.
+   * One query in flight per worker process: a wave of onboardings shares its answer. An answer is
+   * never reused after it arrived: right after a rotation that would hand out the removed secret
+   * (test/faults.test.ts caught a 2 s reuse doing exactly that).
    */
-  let shared: { answer: Promise<AppCredentialsDelivery | null>; until: number } | undefined;
+  let asking: Promise<AppCredentialsDelivery | null> | undefined;
   const askOwner = async (): Promise<AppCredentialsDelivery | null> => {
     try {
       return await client.workflow.getHandle(ownerId).query(appCredentialsQuery);
@@ -57,17 +51,8 @@ export function appOwnerActivities(client: Client, config: Config) {
      * a query; null when the onboarding must ask by signal (requestAppCredentials) and wait.
      */
     async currentAppCredentials(): Promise<AppCredentialsDelivery | null> {
-      if (!shared || Date.now() > shared.until) {
-        const answer = askOwner();
-        const entry = { answer, until: Infinity };
-        shared = entry;
-        // Only a ready answer is reused; "ask by signal" (null) and failures are asked again.
-        answer.then(
-          (credentials) => (entry.until = credentials ? Date.now() + CREDENTIALS_REUSE_MS : 0),
-          () => (entry.until = 0),
-        );
-      }
-      return shared.answer;
+      asking ??= askOwner().finally(() => (asking = undefined));
+      return asking;
     },
 
     /** Asks the owner (started if needed) for the app's credentials; `rejected`: replace that secret. */
