@@ -23,6 +23,12 @@ const program = new Command('bench')
   .option('--hold <seconds>', 'parked run: how long the wave waits before consent', positive, 30)
   .option('--timeout <seconds>', 'give up on a phase after this long', positive, 7200)
   .option('--only <phase>', 'throughput run: only "baseline" or only "product" (no ratio)')
+  .option(
+    '--rounds <count>',
+    'throughput run: baseline and product this many times, alternately (the machine drifts)',
+    positive,
+    1,
+  )
   .option('--bundle-at-start', 'product worker bundles its workflows at start (no prebuilt bundle)', false)
   .option('--db <file>', 'dev server SQLite file (default: in memory)');
 
@@ -57,6 +63,7 @@ async function main(): Promise<void> {
         timeoutMs: opts.timeout * 1000,
         bundleAtStart: opts.bundleAtStart,
         only: opts.only,
+        rounds: opts.rounds,
       });
   } finally {
     console.log(`\nload at the end: ${execSync('uptime').toString().trim()}`);

@@ -18,6 +18,8 @@ export interface ThroughputOptions {
   /** Let the product worker bundle its workflows at start (no WORKFLOW_BUNDLE_PATH). */
   bundleAtStart: boolean;
   only?: 'baseline' | 'product';
+  /** Baseline then product, this many times: a shared machine's speed drifts over minutes. */
+  rounds: number;
 }
 
 async function startTimed(script: string, env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
@@ -32,16 +34,33 @@ async function startTimed(script: string, env: NodeJS.ProcessEnv): Promise<Worke
 
 export async function runThroughput(stack: Stack, opts: ThroughputOptions): Promise<void> {
   const run = `r${Date.now() % 100000}`;
-  console.log(`seeding ${opts.n + opts.warmup} customers in the simulators...`);
-  const customers = await seedCustomers(stack.sims.url, run, opts.n + opts.warmup);
+  const perRound = opts.n + opts.warmup;
+  console.log(`seeding ${perRound * opts.rounds} customers in the simulators...`);
+  const customers = await seedCustomers(stack.sims.url, run, perRound * opts.rounds);
 
-  const baseline = opts.only === 'product' ? undefined : await baselineRun(stack, run, opts);
-  const product = opts.only === 'baseline' ? undefined : await productRun(stack, customers, opts);
-  if (baseline && product)
+  const ratios: number[] = [];
+  for (let round = 0; round < opts.rounds; round++) {
+    if (opts.rounds > 1) console.log(`\n#### round ${round + 1} of ${opts.rounds}`);
+    const mine = customers.slice(round * perRound, (round + 1) * perRound);
+    const baseline = opts.only === 'product' ? undefined : await baselineRun(stack, `${run}-${round}`, opts);
+    const product = opts.only === 'baseline' ? undefined : await productRun(stack, mine, opts);
+    if (baseline && product) {
+      ratios.push(product.throughput / baseline.throughput);
+      console.log(
+        `\nratio product / baseline throughput: ${ratios.at(-1)!.toFixed(2)}` +
+          ` (${product.throughput.toFixed(1)} / ${baseline.throughput.toFixed(1)} per second)`,
+      );
+    }
+  }
+  if (ratios.length > 1) {
+    const sorted = [...ratios].sort((a, b) => a - b);
+    const mid = sorted.length / 2;
+    const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
     console.log(
-      `\nratio product / baseline throughput: ${(product.throughput / baseline.throughput).toFixed(2)}` +
-        ` (${product.throughput.toFixed(1)} / ${baseline.throughput.toFixed(1)} per second)`,
+      `\nratio over ${ratios.length} rounds: median ${median.toFixed(2)}` +
+        ` (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
     );
+  }
 }
 
 async function baselineRun(stack: Stack, run: string, opts: ThroughputOptions): Promise<PhaseFigures> {
