@@ -5,6 +5,8 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from './pool';
 
+const RETRY_AFTER_MS = 30_000;
+
 export type StepHandlers = Record<string, (workflowId: string) => Promise<void>>;
 
 export interface StepWatcher {
@@ -39,7 +41,9 @@ export function watchSteps(
             .catch((err: Error) => {
               retries++;
               lastError = `${step}: ${err.message}`;
-              done.delete(wf.workflowId);
+              // Tried again later, not at the next poll: a person whose page failed does not
+              // hammer it, and each retry costs the worker a replay when the workflow is evicted.
+              setTimeout(() => done.delete(wf.workflowId), RETRY_AFTER_MS);
             });
         }
       }
