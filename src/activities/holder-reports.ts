@@ -1,14 +1,15 @@
-// Secret holders reported to the app's owner workflow in batches (group commit): a report waits at
-// most `lingerMs` for others, and reports that arrive while a signal is in flight ride together in
-// the next one. Under a wave one signal (one history event, one owner workflow task) carries many
-// holders instead of one each; the cost is up to half a second more in setConnectorProperties.
+// Secret holders reported to the app's owner workflow in batches (group commit): the first report
+// is signalled at once, and reports that arrive while a signal is in flight ride together in the
+// next one. Under a wave one signal (one history event, one owner workflow task) carries many
+// holders instead of one each. No waiting on purpose: the report is the last step of
+// setConnectorProperties, and a worker killed in a wait there makes the retry write ClientSecret
+// again (test/restart.test.ts caught a 500 ms linger doing that).
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { SecretHolder } from '../shared/app-credentials';
 import { appSecretHoldersSignal } from '../shared/messages';
 
 /** Holders per signal: 500 x ~150 bytes stays far below Temporal's payload limits. */
 export const MAX_HOLDERS_PER_SIGNAL = 500;
-const DEFAULT_LINGER_MS = 500;
 
 type Send = (owner: string, holders: SecretHolder[]) => Promise<void>;
 
@@ -22,10 +23,7 @@ export class SecretHolderReports {
   private readonly queues = new Map<string, Waiting[]>();
   private readonly sending = new Set<string>();
 
-  constructor(
-    private readonly send: Send,
-    private readonly lingerMs = DEFAULT_LINGER_MS,
-  ) {}
+  constructor(private readonly send: Send) {}
 
   /** Resolves once a signal carrying this holder has been accepted by the server. */
   report(owner: string, holder: SecretHolder): Promise<void> {
@@ -35,7 +33,7 @@ export class SecretHolderReports {
       this.queues.set(owner, queue);
       if (!this.sending.has(owner)) {
         this.sending.add(owner);
-        setTimeout(() => void this.drain(owner), this.lingerMs);
+        void this.drain(owner);
       }
     });
   }
