@@ -7,6 +7,7 @@ import { runProductPhase } from './product-phase';
 import { reportPhase, type PhaseFigures } from './report';
 import { watchResources } from './resources';
 import type { Stack } from './stack';
+import { percentiles } from './stats';
 import { closedCount } from './step-watcher';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
@@ -53,11 +54,8 @@ export async function runThroughput(stack: Stack, opts: ThroughputOptions): Prom
     }
   }
   if (ratios.length > 1) {
-    const sorted = [...ratios].sort((a, b) => a - b);
-    const mid = sorted.length / 2;
-    const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
     console.log(
-      `\nratio over ${ratios.length} rounds: median ${median.toFixed(2)}` +
+      `\nratio over ${ratios.length} rounds: median ${percentiles(ratios).p50.toFixed(2)}` +
         ` (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
     );
   }

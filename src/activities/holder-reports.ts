@@ -5,11 +5,8 @@
 // setConnectorProperties, and a worker killed in a wait there makes the retry write ClientSecret
 // again (test/restart.test.ts caught a 500 ms linger doing that).
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { SecretHolder } from '../shared/app-credentials';
+import { HOLDERS_PER_REPORT_MAX, type SecretHolder } from '../shared/app-credentials';
 import { appSecretHoldersSignal } from '../shared/messages';
-
-/** Holders per signal: 500 x ~150 bytes stays far below Temporal's payload limits. */
-export const MAX_HOLDERS_PER_SIGNAL = 500;
 
 type Send = (owner: string, holders: SecretHolder[]) => Promise<void>;
 
@@ -43,7 +40,7 @@ export class SecretHolderReports {
       for (;;) {
         const queue = this.queues.get(owner);
         if (!queue?.length) break;
-        const batch = queue.splice(0, MAX_HOLDERS_PER_SIGNAL);
+        const batch = queue.splice(0, HOLDERS_PER_REPORT_MAX);
         try {
           await this.send(
             owner,

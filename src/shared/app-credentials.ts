@@ -43,6 +43,12 @@ export interface SecretHolder {
 }
 
 /**
+ * Holders one appSecretHolders signal carries at most (500 x ~150 bytes, far below Temporal's
+ * payload limits): activities batch up to it, the owner ignores a larger report as malformed.
+ */
+export const HOLDERS_PER_REPORT_MAX = 500;
+
+/**
  * Secret holders as the owner carries them over continue-as-new: grouped by secret, each as
  * [accountId, accountConnectorId] plus the workflow id only when it is not the account's usual
  * one. About 40 bytes a holder instead of 150, so the owner's input stays far below Temporal's

@@ -19,6 +19,7 @@ import {
 } from '@temporalio/workflow';
 import type { AppSpec } from '../activities/graph';
 import {
+  HOLDERS_PER_REPORT_MAX,
   packHolders,
   unpackHolders,
   type AppCredentials,
@@ -61,8 +62,6 @@ const DAY_MS = 86_400_000;
 const MIN_RENEWAL_SPACING_MS = 3_600_000;
 const ROTATIONS_KEPT = 20;
 const HISTORY_LIMIT = 2000;
-/** Holders one appSecretHolders signal may carry; a larger one is ignored as malformed. */
-const HOLDERS_PER_SIGNAL_MAX = 1000;
 
 const isHolder = (h: Partial<SecretHolder> | undefined): h is SecretHolder =>
   typeof h?.accountId === 'string' &&
@@ -92,7 +91,7 @@ export async function dynamicsAppRegistration(input: AppRegistrationInput): Prom
     if (isHolder(holder)) holders.set(holder.accountId, holder);
   });
   setHandler(appSecretHoldersSignal, (report) => {
-    if (!Array.isArray(report?.holders) || report.holders.length > HOLDERS_PER_SIGNAL_MAX) return;
+    if (!Array.isArray(report?.holders) || report.holders.length > HOLDERS_PER_REPORT_MAX) return;
     for (const holder of report.holders) if (isHolder(holder)) holders.set(holder.accountId, holder);
   });
   const renewAt = () =>
