@@ -164,6 +164,21 @@ async function main(): Promise<void> {
     await save(h, 'app-registration-v3', appRegistrationWorkflowId(h.config.APP_UNIQUE_NAME));
     // v4: holders reported in batches (appSecretHolders), the history bound ('owner-history-bound').
     await save(h, 'app-registration-v4', appRegistrationWorkflowId(h.config.APP_UNIQUE_NAME));
+
+    // v4 of the onboarding ('notify-local'): notifications as local activities, in a happy path
+    // and in a wait with reminders, a problem and the deadline.
+    const happy4 = await h.sim.seedCustomer('happy4');
+    handle = await startOnboarding(h, happy4);
+    await adminConsents(h, happy4);
+    await userSignsIn(h, happy4);
+    await handle.result();
+    await save(h, 'onboarding-happy-path-v4', handle);
+
+    const reminded4 = await h.sim.seedCustomer('remnd4');
+    handle = await startOnboarding(h, reminded4, { deadlines: { consent: '8s' }, reminderInterval: '3s' });
+    await adminConsents(h, reminded4, 'decline');
+    await handle.result();
+    await save(h, 'onboarding-reminders-expired-v4', handle);
   } finally {
     codec.close();
     await h.close();

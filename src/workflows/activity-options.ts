@@ -24,14 +24,27 @@ export const localActivities = proxyLocalActivities<Activities>({
   retry: { maximumAttempts: 3 },
 });
 
+const notificationRetry = {
+  initialInterval: '2 seconds',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
+};
+
 /** Notifications to people: a few tries, then the workflow notes the failure and carries on. */
 export const notifications = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
-  },
+  retry: notificationRetry,
+});
+
+/**
+ * The same, as local activities (patch 'notify-local'): one webhook POST needs no task of its own,
+ * so a human wait starts in the workflow task that announces it. Retries stay in the worker
+ * (backoffs under a minute), bounded in all so a dead webhook does not hold the task for long.
+ */
+export const localNotifications = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '2 minutes',
+  retry: notificationRetry,
 });

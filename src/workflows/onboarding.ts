@@ -38,7 +38,7 @@ import {
   type OnboardingInput,
   type SignInCompleted,
 } from '../shared/validation';
-import { activities, localActivities, notifications } from './activity-options';
+import { activities, localActivities, localNotifications, notifications } from './activity-options';
 import { OnboardingState } from './onboarding-state';
 import { durationMs } from './durations';
 
@@ -94,7 +94,12 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
   // the activity that wrote it (no signal round trip through the owner, no extra workflow task).
   // It implies the earlier patches, so a new run records one marker (each is a history event and a
   // visibility update) while runs started before it replay through the earlier ones.
-  const ownerByQuery = patched('owner-by-query');
+  // 'notify-local' (implies 'owner-by-query'): notifications are local activities, so a human
+  // wait starts in the task that announces it: no task for the notification's completion, and a
+  // status query during the wait is answered at once instead of waiting behind that task (under
+  // a wave, behind thousands).
+  const notifyLocal = patched('notify-local');
+  const ownerByQuery = notifyLocal || patched('owner-by-query');
   const remindersOn = ownerByQuery || patched('human-wait-reminders');
   const reportHolderOn = ownerByQuery || patched('report-secret-holder');
   const reminderMs = durationMs(input.reminderInterval ?? DEFAULT_REMINDER_INTERVAL);
@@ -163,7 +168,7 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     if (!remindersOn) return;
     const snapshot = state.snapshot();
     try {
-      await notifications.notify({
+      await (notifyLocal ? localNotifications : notifications).notify({
         id: `${workflowId}/${++notificationSeq}`,
         kind,
         workflowId,
