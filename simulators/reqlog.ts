@@ -15,30 +15,40 @@ export interface LoggedRequest {
 
 const MAX_ENTRIES = 50_000;
 
+type ServiceCounts = { total: number; statuses: Record<string, number> };
+
 export class RequestLog {
   private entries: LoggedRequest[] = [];
   private nextIndex = 0;
+  /**
+   * Counted as requests arrive and finish, apart from the entries: a run of more than MAX_ENTRIES
+   * requests (a 10,000-onboarding wave makes about 50 per onboarding) is still counted in full.
+   * A request still in flight counts under status "0" until it finishes.
+   */
+  private counts: Record<string, ServiceCounts> = {};
+  private countedTotal = 0;
 
-  /** Forget all entries; indexes keep counting up so `since` cursors stay valid. */
+  /** Forget all entries and counts; indexes keep counting up so `since` cursors stay valid. */
   clear(): void {
     this.entries = [];
+    this.counts = {};
+    this.countedTotal = 0;
   }
 
   since(index: number): LoggedRequest[] {
     return this.entries.filter((e) => e.index >= index);
   }
 
-  summary(): {
-    total: number;
-    services: Record<string, { total: number; statuses: Record<string, number> }>;
-  } {
-    const services: Record<string, { total: number; statuses: Record<string, number> }> = {};
-    for (const e of this.entries) {
-      const s = (services[e.service] ??= { total: 0, statuses: {} });
-      s.total++;
-      s.statuses[String(e.status)] = (s.statuses[String(e.status)] ?? 0) + 1;
-    }
-    return { total: this.entries.length, services };
+  summary(): { total: number; services: Record<string, ServiceCounts> } {
+    return { total: this.countedTotal, services: structuredClone(this.counts) };
+  }
+
+  /** Moves one request of `service` into status `to` (from `from`, or new when absent). */
+  private count(service: string, to: number, from?: number): void {
+    const s = (this.counts[service] ??= { total: 0, statuses: {} });
+    if (from === undefined) s.total++;
+    else if (--s.statuses[String(from)] === 0) delete s.statuses[String(from)];
+    s.statuses[String(to)] = (s.statuses[String(to)] ?? 0) + 1;
   }
 
   /** Express middleware; expects res.locals.service / res.locals.subPath set by the classifier. */
@@ -55,11 +65,16 @@ export class RequestLog {
           status: 0,
         };
         this.entries.push(entry);
-        if (this.entries.length > MAX_ENTRIES) {
+        // Trimmed in chunks: one splice per request on a full log moved 50,000 entries each time.
+        if (this.entries.length > MAX_ENTRIES * 1.1) {
           this.entries.splice(0, this.entries.length - MAX_ENTRIES);
         }
+        this.countedTotal++;
+        this.count(service, 0);
+        const counted = this.counts;
         res.on('close', () => {
           entry.status = res.writableFinished ? res.statusCode : 0;
+          if (counted === this.counts) this.count(service, entry.status, 0); // unless cleared meanwhile
         });
       }
       next();

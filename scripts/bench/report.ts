@@ -61,7 +61,7 @@ export function reportPhase(
     );
   if (resources.simConnections)
     console.log(
-      `  worker TCP connections to the simulators (sampled each second): ${resources.simConnections.distinct} distinct, at most ${resources.simConnections.peakOpen} open at once`,
+      `  worker TCP connections to the simulators (sampled every 5 s): ${resources.simConnections.distinct} distinct, at most ${resources.simConnections.peakOpen} open at once`,
     );
   return { throughput, seconds };
 }
