@@ -48,16 +48,31 @@ async function main(): Promise<void> {
   const h = await startHarness('dev-server');
   const codec = await startCodecServer(codecServerOptions(h.config, 'default'), 0, '127.0.0.1');
   codecEndpoint = `http://127.0.0.1:${(codec.address() as AddressInfo).port}/codecs`;
+  /** The happy path: the admin consents, the user signs in, verified. */
+  const happyPath = async (seed: string, name: string) => {
+    const customer = await h.sim.seedCustomer(seed);
+    const started = await startOnboarding(h, customer);
+    await adminConsents(h, customer);
+    await userSignsIn(h, customer);
+    await started.result();
+    await save(h, name, started);
+  };
+  /** Reminders every 3 s, consent declined (a problem), then expired at the 8 s deadline. */
+  const remindedThenExpired = async (seed: string, name: string) => {
+    const customer = await h.sim.seedCustomer(seed);
+    const started = await startOnboarding(h, customer, {
+      deadlines: { consent: '8s' },
+      reminderInterval: '3s',
+    });
+    await adminConsents(h, customer, 'decline');
+    await started.result();
+    await save(h, name, started);
+  };
   try {
-    const happy = await h.sim.seedCustomer('happy');
-    let handle = await startOnboarding(h, happy);
-    await adminConsents(h, happy);
-    await userSignsIn(h, happy);
-    await handle.result();
-    await save(h, 'onboarding-happy-path', handle);
+    await happyPath('happy', 'onboarding-happy-path');
 
     const noConsent = await h.sim.seedCustomer('noconsent');
-    handle = await startOnboarding(h, noConsent, { consentAlreadyGranted: true });
+    let handle = await startOnboarding(h, noConsent, { consentAlreadyGranted: true });
     await userSignsIn(h, noConsent);
     await waitUntil(h.env.client, handle.workflowId, 'consent');
     await h.sim.grantConsent(noConsent.tenantId, (await h.sim.state()).applications[0].appId);
@@ -87,12 +102,7 @@ async function main(): Promise<void> {
 
     // v2 (issue 3): reminders and notifications in human waits, the secret holder reported to the
     // owner, the secret replaced after AADSTS7000222, cancellation while waiting for the sign-in.
-    const happy2 = await h.sim.seedCustomer('happy2');
-    handle = await startOnboarding(h, happy2);
-    await adminConsents(h, happy2);
-    await userSignsIn(h, happy2);
-    await handle.result();
-    await save(h, 'onboarding-happy-path-v2', handle);
+    await happyPath('happy2', 'onboarding-happy-path-v2');
 
     const noConsent2 = await h.sim.seedCustomer('nocon2');
     handle = await startOnboarding(h, noConsent2, { consentAlreadyGranted: true });
@@ -120,11 +130,7 @@ async function main(): Promise<void> {
     await handle.result();
     await save(h, 'onboarding-secret-replaced', handle);
 
-    const reminded = await h.sim.seedCustomer('reminded');
-    handle = await startOnboarding(h, reminded, { deadlines: { consent: '8s' }, reminderInterval: '3s' });
-    await adminConsents(h, reminded, 'decline');
-    await handle.result();
-    await save(h, 'onboarding-reminders-expired', handle);
+    await remindedThenExpired('reminded', 'onboarding-reminders-expired');
 
     const cancelled2 = await h.sim.seedCustomer('cancl2');
     handle = await startOnboarding(h, cancelled2);
@@ -138,12 +144,7 @@ async function main(): Promise<void> {
 
     // v3 (issue 6): credentials read from the owner by query, the secret holder reported by the
     // activity that wrote it.
-    const happy3 = await h.sim.seedCustomer('happy3');
-    handle = await startOnboarding(h, happy3);
-    await adminConsents(h, happy3);
-    await userSignsIn(h, happy3);
-    await handle.result();
-    await save(h, 'onboarding-happy-path-v3', handle);
+    await happyPath('happy3', 'onboarding-happy-path-v3');
 
     const rotated3 = await h.sim.seedCustomer('rotat3');
     handle = await startOnboarding(h, rotated3);
@@ -167,18 +168,8 @@ async function main(): Promise<void> {
 
     // v4 of the onboarding ('notify-local'): notifications as local activities, in a happy path
     // and in a wait with reminders, a problem and the deadline.
-    const happy4 = await h.sim.seedCustomer('happy4');
-    handle = await startOnboarding(h, happy4);
-    await adminConsents(h, happy4);
-    await userSignsIn(h, happy4);
-    await handle.result();
-    await save(h, 'onboarding-happy-path-v4', handle);
-
-    const reminded4 = await h.sim.seedCustomer('remnd4');
-    handle = await startOnboarding(h, reminded4, { deadlines: { consent: '8s' }, reminderInterval: '3s' });
-    await adminConsents(h, reminded4, 'decline');
-    await handle.result();
-    await save(h, 'onboarding-reminders-expired-v4', handle);
+    await happyPath('happy4', 'onboarding-happy-path-v4');
+    await remindedThenExpired('remnd4', 'onboarding-reminders-expired-v4');
   } finally {
     codec.close();
     await h.close();

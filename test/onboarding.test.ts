@@ -60,6 +60,21 @@ test('happy path: registered, consented, Resource set, signed in, verified', asy
   const status = await handle.query(statusQuery);
   assert.equal(status.step, 'verified');
   assert.equal(status.lastError, null);
+
+  // No needless workflow tasks: each human wait starts in the task that announces it (the
+  // notification is a local activity), so nothing is pending while a person is awaited. The
+  // first onboarding on a server also asks the app's owner for credentials (two tasks more).
+  const { events } = await handle.fetchHistory();
+  const scheduled = events!.flatMap((e) =>
+    e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType!.name] : [],
+  );
+  const asked = scheduled.includes('requestAppCredentials');
+  assert.deepEqual(
+    scheduled.filter((name) => name !== 'requestAppCredentials'),
+    ['currentAppCredentials', 'ensureAccountConnector', 'setConnectorProperties', 'readAccountConnector'],
+  );
+  const tasks = events!.filter((e) => e.workflowTaskCompletedEventAttributes).length;
+  assert.ok(tasks <= (asked ? 9 : 7), `${asked ? 9 : 7} workflow tasks for the happy path, not ${tasks}`);
 });
 
 test('AADSTS65001 pauses for consent, resumes on consentGranted and retries with a fresh sign-in', async () => {

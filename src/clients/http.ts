@@ -12,8 +12,12 @@ import { FailureTypes } from '../shared/failures';
 
 export type ServiceName = 'identity' | 'graph' | 'cyclr' | 'webhook';
 
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
+// The timeout makes Node's agent close an idle connection a second before the server's announced
+// Keep-Alive timeout (it ignores the hint without one), instead of reusing a connection the server
+// is closing (ECONNRESET); and after a minute idle in any case. Requests set their own timeout.
+const KEEP_ALIVE = { keepAlive: true, maxSockets: 64, timeout: 60_000 };
+const httpAgent = new http.Agent(KEEP_ALIVE);
+const httpsAgent = new https.Agent(KEEP_ALIVE);
 
 export function createHttp(baseURL: string, timeoutMs: number): AxiosInstance {
   return axios.create({

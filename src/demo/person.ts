@@ -43,8 +43,13 @@ function parseForm(html: string): { action: string; fields: Record<string, strin
   return { action: attribute(form[0], 'action') ?? '', fields };
 }
 
-const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 const REQUEST_TIMEOUT_MS = 60_000;
+// With a timeout set, Node's agent closes an idle connection a second before the server's
+// announced Keep-Alive timeout (without one it ignores the hint).
+const agents = {
+  http: new HttpAgent({ keepAlive: true, timeout: REQUEST_TIMEOUT_MS }),
+  https: new HttpsAgent({ keepAlive: true, timeout: REQUEST_TIMEOUT_MS }),
+};
 
 interface Reply {
   status: number;
@@ -52,11 +57,28 @@ interface Reply {
   body: string;
 }
 
-function send(url: URL, form?: string): Promise<Reply> {
+/**
+ * A kept-alive connection the server closes just as a request goes out fails with ECONNRESET
+ * before any answer; browsers send such a request again on a new connection, and so does this
+ * (Node's documented remedy: `request.reusedSocket`).
+ */
+async function send(url: URL, form?: string): Promise<Reply> {
+  try {
+    return await sendOnce(url, form);
+  } catch (err) {
+    if (!(err as StaleConnection).staleConnection) throw err;
+    return sendOnce(url, form);
+  }
+}
+
+type StaleConnection = Error & { staleConnection?: boolean };
+
+function sendOnce(url: URL, form?: string): Promise<Reply> {
   const https = url.protocol === 'https:';
   if (!https && url.protocol !== 'http:')
     return Promise.reject(new Error(`followLink: not an http(s) URL: ${url}`));
   return new Promise((resolve, reject) => {
+    let answered = false;
     const req = (https ? httpsRequest : httpRequest)(
       url,
       {
@@ -71,6 +93,7 @@ function send(url: URL, form?: string): Promise<Reply> {
               },
       },
       (res: IncomingMessage) => {
+        answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
@@ -86,7 +109,11 @@ function send(url: URL, form?: string): Promise<Reply> {
     req.setTimeout(REQUEST_TIMEOUT_MS, () =>
       req.destroy(new Error(`followLink: no answer from ${url.origin} in 60 s`)),
     );
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (req.reusedSocket && !answered && (err.code === 'ECONNRESET' || err.code === 'EPIPE'))
+        (err as StaleConnection).staleConnection = true;
+      reject(err);
+    });
     req.end(form);
   });
 }
