@@ -26,13 +26,11 @@ export class RequestLog {
    * A request still in flight counts under status "0" until it finishes.
    */
   private counts: Record<string, ServiceCounts> = {};
-  private countedTotal = 0;
 
   /** Forget all entries and counts; indexes keep counting up so `since` cursors stay valid. */
   clear(): void {
     this.entries = [];
     this.counts = {};
-    this.countedTotal = 0;
   }
 
   since(index: number): LoggedRequest[] {
@@ -40,7 +38,8 @@ export class RequestLog {
   }
 
   summary(): { total: number; services: Record<string, ServiceCounts> } {
-    return { total: this.countedTotal, services: structuredClone(this.counts) };
+    const services = structuredClone(this.counts);
+    return { total: Object.values(services).reduce((n, s) => n + s.total, 0), services };
   }
 
   /** Moves one request of `service` into status `to` (from `from`, or new when absent). */
@@ -69,7 +68,6 @@ export class RequestLog {
         if (this.entries.length > MAX_ENTRIES * 1.1) {
           this.entries.splice(0, this.entries.length - MAX_ENTRIES);
         }
-        this.countedTotal++;
         this.count(service, 0);
         const counted = this.counts;
         res.on('close', () => {

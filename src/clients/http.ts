@@ -1,30 +1,22 @@
 // One axios instance per external service (keep-alive, timeout) and the mapping from HTTP
 // outcomes to the ApplicationFailure types the workflows act on. Never echoes request bodies:
 // they carry secrets.
-import http from 'node:http';
-import https from 'node:https';
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { recordExternalCall } from '../observability/external-calls';
 import { redactText, redactValue } from '../secrets/redact';
 import { FailureTypes } from '../shared/failures';
+import { keepAliveAgents } from './keep-alive';
 
 export type ServiceName = 'identity' | 'graph' | 'cyclr' | 'webhook';
-
-// The timeout makes Node's agent close an idle connection a second before the server's announced
-// Keep-Alive timeout (it ignores the hint without one), instead of reusing a connection the server
-// is closing (ECONNRESET); and after a minute idle in any case. Requests set their own timeout.
-const KEEP_ALIVE = { keepAlive: true, maxSockets: 64, timeout: 60_000 };
-const httpAgent = new http.Agent(KEEP_ALIVE);
-const httpsAgent = new https.Agent(KEEP_ALIVE);
 
 export function createHttp(baseURL: string, timeoutMs: number): AxiosInstance {
   return axios.create({
     baseURL,
     timeout: timeoutMs,
-    httpAgent,
-    httpsAgent,
+    httpAgent: keepAliveAgents.http,
+    httpsAgent: keepAliveAgents.https,
     maxRedirects: 0,
     // Every status is an answer to interpret; only transport failures throw.
     validateStatus: () => true,

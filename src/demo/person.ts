@@ -3,8 +3,9 @@
 // embedded demo, the tests and the benchmark, against the simulators or any page of that shape.
 // On node:http rather than fetch: the benchmark plays thousands of people on the machine it
 // measures, and fetch cost several times the CPU per request (docs/benchmarks.md).
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { keepAliveAgents } from '../clients/keep-alive';
 
 export interface PersonOptions {
   username: string;
@@ -44,12 +45,6 @@ function parseForm(html: string): { action: string; fields: Record<string, strin
 }
 
 const REQUEST_TIMEOUT_MS = 60_000;
-// With a timeout set, Node's agent closes an idle connection a second before the server's
-// announced Keep-Alive timeout (without one it ignores the hint).
-const agents = {
-  http: new HttpAgent({ keepAlive: true, timeout: REQUEST_TIMEOUT_MS }),
-  https: new HttpsAgent({ keepAlive: true, timeout: REQUEST_TIMEOUT_MS }),
-};
 
 interface Reply {
   status: number;
@@ -58,22 +53,11 @@ interface Reply {
 }
 
 /**
- * A kept-alive connection the server closes just as a request goes out fails with ECONNRESET
- * before any answer; browsers send such a request again on a new connection, and so does this
- * (Node's documented remedy: `request.reusedSocket`).
+ * One request. A kept-alive connection the server closes just as the request goes out fails with
+ * ECONNRESET before any answer; browsers send such a request again on a new connection, and so
+ * does this, once (Node's documented remedy: `request.reusedSocket`).
  */
-async function send(url: URL, form?: string): Promise<Reply> {
-  try {
-    return await sendOnce(url, form);
-  } catch (err) {
-    if (!(err as StaleConnection).staleConnection) throw err;
-    return sendOnce(url, form);
-  }
-}
-
-type StaleConnection = Error & { staleConnection?: boolean };
-
-function sendOnce(url: URL, form?: string): Promise<Reply> {
+function send(url: URL, form?: string, mayResend = true): Promise<Reply> {
   const https = url.protocol === 'https:';
   if (!https && url.protocol !== 'http:')
     return Promise.reject(new Error(`followLink: not an http(s) URL: ${url}`));
@@ -83,7 +67,7 @@ function sendOnce(url: URL, form?: string): Promise<Reply> {
       url,
       {
         method: form === undefined ? 'GET' : 'POST',
-        agent: https ? agents.https : agents.http,
+        agent: https ? keepAliveAgents.https : keepAliveAgents.http,
         headers:
           form === undefined
             ? {}
@@ -110,9 +94,9 @@ function sendOnce(url: URL, form?: string): Promise<Reply> {
       req.destroy(new Error(`followLink: no answer from ${url.origin} in 60 s`)),
     );
     req.on('error', (err: NodeJS.ErrnoException) => {
-      if (req.reusedSocket && !answered && (err.code === 'ECONNRESET' || err.code === 'EPIPE'))
-        (err as StaleConnection).staleConnection = true;
-      reject(err);
+      const stale = req.reusedSocket && !answered && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+      if (stale && mayResend) resolve(send(url, form, false));
+      else reject(err);
     });
     req.end(form);
   });
