@@ -25,9 +25,9 @@ const program = new Command('bench')
   .option('--only <phase>', 'throughput run: only "baseline" or only "product" (no ratio)')
   .option(
     '--rounds <count>',
-    'throughput run: baseline and product this many times, alternately; the median ratio is the figure (a machine drifts over minutes)',
+    'throughput run: baseline and product this many times, alternating which goes first; the median ratio is the figure (a machine drifts over minutes)',
     positive,
-    3,
+    4,
   )
   .option('--bundle-at-start', 'product worker bundles its workflows at start (no prebuilt bundle)', false)
   .option('--db <file>', 'dev server SQLite file (default: in memory)');

@@ -20,6 +20,13 @@ export function percentiles(values: number[]): Percentiles {
   return { count: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted.at(-1) ?? NaN };
 }
 
+/** The middle value; for an even count, the mean of the two middle values. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 /** Per step, the milliseconds from entering it to entering the next step. */
 export function stepDurations(timeline: TimelineLike[]): Map<string, number> {
   const entries = timeline.filter((t) => t.event === 'entered');

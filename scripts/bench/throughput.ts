@@ -1,5 +1,6 @@
-// `npm run bench -- --n N`: the baseline, then the product, on the same dev server, each with its
-// own worker process configured the same (src/worker-tuning.ts from the environment).
+// `npm run bench -- --n N`: the baseline and the product, on the same dev server, each with its
+// own worker process configured the same (src/worker-tuning.ts from the environment), in
+// alternating order round after round.
 import { ONBOARDING_WORKFLOW_TYPE } from '../../src/shared/names';
 import { runBaselinePhase } from './baseline-phase';
 import { seedCustomers, type Customer } from './customers';
@@ -7,7 +8,7 @@ import { runProductPhase } from './product-phase';
 import { reportPhase, type PhaseFigures } from './report';
 import { watchResources } from './resources';
 import type { Stack } from './stack';
-import { percentiles } from './stats';
+import { median } from './stats';
 import { closedCount } from './step-watcher';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
@@ -19,7 +20,7 @@ export interface ThroughputOptions {
   /** Let the product worker bundle its workflows at start (no WORKFLOW_BUNDLE_PATH). */
   bundleAtStart: boolean;
   only?: 'baseline' | 'product';
-  /** Baseline then product, this many times: a shared machine's speed drifts over minutes. */
+  /** Both phases this many times, alternating which goes first: a shared machine's speed drifts over minutes. */
   rounds: number;
 }
 
@@ -39,12 +40,22 @@ export async function runThroughput(stack: Stack, opts: ThroughputOptions): Prom
   console.log(`seeding ${perRound * opts.rounds} customers in the simulators...`);
   const customers = await seedCustomers(stack.sims.url, run, perRound * opts.rounds);
 
+  if (!opts.only && opts.rounds > 1) await prewarmServer(stack, `${run}-pre`, opts);
+
   const ratios: number[] = [];
   for (let round = 0; round < opts.rounds; round++) {
     if (opts.rounds > 1) console.log(`\n#### round ${round + 1} of ${opts.rounds}`);
     const mine = customers.slice(round * perRound, (round + 1) * perRound);
-    const baseline = opts.only === 'product' ? undefined : await baselineRun(stack, `${run}-${round}`, opts);
-    const product = opts.only === 'baseline' ? undefined : await productRun(stack, mine, opts);
+    // Alternate which phase goes first: the second runs on a server holding the first's
+    // workflows, so a fixed order would always favour one of them.
+    const productFirst = round % 2 === 1;
+    let baseline: PhaseFigures | undefined;
+    let product: PhaseFigures | undefined;
+    for (const phase of productFirst ? ['product', 'baseline'] : ['baseline', 'product']) {
+      if (phase === 'baseline' && opts.only !== 'product')
+        baseline = await baselineRun(stack, `${run}-${round}`, opts);
+      if (phase === 'product' && opts.only !== 'baseline') product = await productRun(stack, mine, opts);
+    }
     if (baseline && product) {
       ratios.push(product.throughput / baseline.throughput);
       console.log(
@@ -55,9 +66,27 @@ export async function runThroughput(stack: Stack, opts: ThroughputOptions): Prom
   }
   if (ratios.length > 1) {
     console.log(
-      `\nratio over ${ratios.length} rounds: median ${percentiles(ratios).p50.toFixed(2)}` +
+      `\nratio over ${ratios.length} rounds: median ${median(ratios).toFixed(2)}` +
         ` (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
     );
+  }
+}
+
+/**
+ * Bare workflows run before the first round and not counted: on an empty dev server the first
+ * phase runs faster than any later one (a fifth faster in the runs of 2026-11-26), so the first
+ * round would otherwise compare phases on unequal servers.
+ */
+async function prewarmServer(stack: Stack, run: string, opts: ThroughputOptions): Promise<void> {
+  console.log(`\nwarming the dev server with ${opts.n} bare workflows (not counted)`);
+  const worker = await startTimed('scripts/bench/baseline-worker.ts', {
+    ...stack.workerEnv,
+    WORKFLOW_BUNDLE_PATH: stack.bundles.baseline,
+  });
+  try {
+    await runBaselinePhase(stack.server.client, run, opts.n, opts.concurrency, opts.timeoutMs);
+  } finally {
+    await worker.stop();
   }
 }
 
