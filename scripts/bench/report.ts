@@ -48,12 +48,18 @@ export function reportPhase(
   console.log(
     `  bench process (driver; simulators and ingress in the product phase): ${resources.benchCpuSeconds.toFixed(1)} CPU s (${per1000(resources.benchCpuSeconds)} per 1,000)`,
   );
-  const calls = Object.entries(resources.serverRequests).sort((a, b) => b[1] - a[1]);
-  const totalCalls = calls.reduce((sum, [, v]) => sum + v, 0);
-  console.log(
-    `  Temporal server requests: ${(totalCalls / n).toFixed(1)} per onboarding: ` +
-      calls.map(([op, v]) => `${op} ${(v / n).toFixed(1)}`).join(', '),
-  );
+  const perOnboarding = (what: string, counts: Record<string, number>) => {
+    const calls = Object.entries(counts)
+      .filter(([, v]) => v / n >= 0.05)
+      .sort((a, b) => b[1] - a[1]);
+    const total = Object.values(counts).reduce((sum, v) => sum + v, 0);
+    console.log(
+      `  ${what}: ${(total / n).toFixed(1)} per onboarding: ` +
+        calls.map(([op, v]) => `${op} ${(v / n).toFixed(1)}`).join(', '),
+    );
+  };
+  perOnboarding('Temporal server requests', resources.serverRequests);
+  perOnboarding('its persistence requests', resources.persistenceRequests);
   const services = Object.entries(resources.requests);
   if (services.length)
     console.log(

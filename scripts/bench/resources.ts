@@ -21,6 +21,7 @@ export interface PhaseResources {
   requests: Record<string, number>;
   /** Requests the Temporal server's frontend answered, by operation. */
   serverRequests: OperationCounts;
+  persistenceRequests: OperationCounts;
   /** TCP connections the worker opened to the simulators (keep-alive check), if sampled. */
   simConnections?: { distinct: number; peakOpen: number };
 }
@@ -77,7 +78,8 @@ export async function watchResources(
         benchCpuSeconds: ((b) => b.user + b.system)(process.cpuUsage(b0)) / 1e6,
         rssSeries,
         requests,
-        serverRequests: countsSince(q0, q1),
+        serverRequests: countsSince(q0.frontend, q1.frontend),
+        persistenceRequests: countsSince(q0.persistence, q1.persistence),
         simConnections: sockets?.summary(),
       };
     },

@@ -1,19 +1,32 @@
-// Requests the Temporal server answered, by operation, from its Prometheus endpoint
-// (`service_requests`, frontend and history alike): what each onboarding costs the server in calls,
-// a figure that does not depend on the machine.
+// Requests the Temporal server answered, and those it made of its persistence, by operation, from
+// its Prometheus endpoint: what each onboarding costs the server in calls, a figure that does not
+// depend on the machine.
 export type OperationCounts = Record<string, number>;
 
-export async function serverRequests(metricsUrl: string): Promise<OperationCounts> {
+/**
+ * `service_requests` (frontend: what clients and workers asked) and `persistence_requests` (what
+ * the server then asked of its database: execution updates, task and visibility writes), by
+ * operation.
+ */
+export async function serverRequests(
+  metricsUrl: string,
+): Promise<{ frontend: OperationCounts; persistence: OperationCounts }> {
   const text = await (await fetch(metricsUrl)).text();
-  const counts: OperationCounts = {};
+  const frontend: OperationCounts = {};
+  const persistence: OperationCounts = {};
   for (const line of text.split('\n')) {
-    if (!line.startsWith('service_requests{')) continue;
-    const operation = /operation="([^"]+)"/.exec(line)?.[1];
-    const service = /service_name="([^"]+)"/.exec(line)?.[1];
-    if (!operation || service !== 'frontend') continue;
+    const counts = line.startsWith('service_requests{')
+      ? /service_name="frontend"/.test(line)
+        ? frontend
+        : undefined
+      : line.startsWith('persistence_requests{')
+        ? persistence
+        : undefined;
+    const operation = counts && /operation="([^"]+)"/.exec(line)?.[1];
+    if (!counts || !operation) continue;
     counts[operation] = (counts[operation] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
   }
-  return counts;
+  return { frontend, persistence };
 }
 
 export function countsSince(before: OperationCounts, after: OperationCounts): OperationCounts {
