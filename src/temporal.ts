@@ -51,16 +51,19 @@ function unreachable(target: TemporalTarget, err: unknown): Error {
   );
 }
 
-/** Every client encrypts payloads with the codec (keys from configuration, see src/codec). */
+/**
+ * Every client encrypts payloads with the codec (keys from configuration, see src/codec). Given a
+ * worker's NativeConnection, the client shares it: its calls then go through the SDK's Rust core
+ * instead of a second, JavaScript gRPC connection on the thread that runs the activities.
+ */
 export async function connectClient(
   target = temporalTarget(),
   dataConverter: DataConverter = codecDataConverter(loadConfig()),
+  shared?: NativeConnection,
 ): Promise<Client> {
   try {
-    const connection = await Connection.connect({
-      ...target.connectionOptions,
-      connectTimeout: '10 seconds',
-    });
+    const connection =
+      shared ?? (await Connection.connect({ ...target.connectionOptions, connectTimeout: '10 seconds' }));
     // Tracing interceptors are inert until a process registers a tracer provider (startTracing).
     return new Client({
       connection,

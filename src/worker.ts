@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   let connection: NativeConnection | undefined;
   let client: Client | undefined;
   try {
-    [connection, client] = await Promise.all([connectWorker(target), connectClient(target)]);
+    connection = await connectWorker(target);
+    client = await connectClient(target, undefined, connection);
     if (observability.HEALTH_PORT !== undefined) {
       const conn = connection;
       health = await startHealthServer(
@@ -81,8 +82,7 @@ async function main(): Promise<void> {
   } finally {
     await health?.close();
     await tracing?.shutdown().catch((err) => logger.warn({ err }, 'flushing traces failed'));
-    await connection?.close();
-    await client?.connection.close();
+    await connection?.close(); // the client's too: it shares this connection
   }
 }
 
