@@ -72,6 +72,19 @@ export async function runThroughput(stack: Stack, opts: ThroughputOptions): Prom
   }
 }
 
+/** Runs `use` with a baseline worker process polling, and stops the worker after it. */
+async function withBaselineWorker<T>(stack: Stack, use: (worker: WorkerProcess) => Promise<T>): Promise<T> {
+  const worker = await startTimed('scripts/bench/baseline-worker.ts', {
+    ...stack.workerEnv,
+    WORKFLOW_BUNDLE_PATH: stack.bundles.baseline,
+  });
+  try {
+    return await use(worker);
+  } finally {
+    await worker.stop();
+  }
+}
+
 /**
  * Bare workflows run before the first round and not counted: on an empty dev server the first
  * phase runs faster than any later one (a fifth faster in the runs of 2026-11-26), so the first
@@ -79,26 +92,16 @@ export async function runThroughput(stack: Stack, opts: ThroughputOptions): Prom
  */
 async function prewarmServer(stack: Stack, run: string, opts: ThroughputOptions): Promise<void> {
   console.log(`\nwarming the dev server with ${opts.n} bare workflows (not counted)`);
-  const worker = await startTimed('scripts/bench/baseline-worker.ts', {
-    ...stack.workerEnv,
-    WORKFLOW_BUNDLE_PATH: stack.bundles.baseline,
-  });
-  try {
-    await runBaselinePhase(stack.server.client, run, opts.n, opts.concurrency, opts.timeoutMs);
-  } finally {
-    await worker.stop();
-  }
+  await withBaselineWorker(stack, () =>
+    runBaselinePhase(stack.server.client, run, opts.n, opts.concurrency, opts.timeoutMs),
+  );
 }
 
 async function baselineRun(stack: Stack, run: string, opts: ThroughputOptions): Promise<PhaseFigures> {
   console.log('baseline: starting its worker');
-  const baselineWorker = await startTimed('scripts/bench/baseline-worker.ts', {
-    ...stack.workerEnv,
-    WORKFLOW_BUNDLE_PATH: stack.bundles.baseline,
-  });
-  try {
+  return withBaselineWorker(stack, async (worker) => {
     await runBaselinePhase(stack.server.client, `${run}w`, opts.warmup, opts.concurrency, opts.timeoutMs);
-    const resources = await watchResources(baselineWorker, stack.server);
+    const resources = await watchResources(worker, stack.server);
     const outcome = await runBaselinePhase(
       stack.server.client,
       run,
@@ -109,9 +112,7 @@ async function baselineRun(stack: Stack, run: string, opts: ThroughputOptions): 
     return reportPhase('baseline (bare workflow, no-op activities)', outcome, await resources.finish(), (e) =>
       e.event.startsWith('signal consent'),
     );
-  } finally {
-    await baselineWorker.stop();
-  }
+  });
 }
 
 async function productRun(
