@@ -3,7 +3,6 @@
 // /healthz and /readyz. On SIGTERM or SIGINT it stops polling, lets in-flight activities finish for
 // SHUTDOWN_GRACE_MS, hands back what is still running, and exits 0.
 import { Runtime, makeTelemetryFilterString, type NativeConnection, type Worker } from '@temporalio/worker';
-import type { Client } from '@temporalio/client';
 import { loadConfig } from './config';
 import { loadObservabilityConfig } from './observability/config';
 import { setProcessMeter } from './observability/external-calls';
@@ -38,10 +37,9 @@ async function main(): Promise<void> {
   let worker: Worker | undefined;
   let health: HealthServer | undefined;
   let connection: NativeConnection | undefined;
-  let client: Client | undefined;
   try {
     connection = await connectWorker(target);
-    client = await connectClient(target, undefined, connection);
+    const client = await connectClient(target, undefined, connection);
     if (observability.HEALTH_PORT !== undefined) {
       const conn = connection;
       health = await startHealthServer(

@@ -15,13 +15,10 @@ export async function serverRequests(
   const frontend: OperationCounts = {};
   const persistence: OperationCounts = {};
   for (const line of text.split('\n')) {
-    const counts = line.startsWith('service_requests{')
-      ? /service_name="frontend"/.test(line)
-        ? frontend
-        : undefined
-      : line.startsWith('persistence_requests{')
-        ? persistence
-        : undefined;
+    let counts: OperationCounts | undefined;
+    if (line.startsWith('persistence_requests{')) counts = persistence;
+    else if (line.startsWith('service_requests{') && line.includes('service_name="frontend"'))
+      counts = frontend;
     const operation = counts && /operation="([^"]+)"/.exec(line)?.[1];
     if (!counts || !operation) continue;
     counts[operation] = (counts[operation] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));

@@ -40,7 +40,7 @@ export async function runThroughput(stack: Stack, opts: ThroughputOptions): Prom
   console.log(`seeding ${perRound * opts.rounds} customers in the simulators...`);
   const customers = await seedCustomers(stack.sims.url, run, perRound * opts.rounds);
 
-  if (!opts.only && opts.rounds > 1) await prewarmServer(stack, `${run}-pre`, opts);
+  if (!opts.only) await prewarmServer(stack, `${run}-pre`, opts);
 
   const ratios: number[] = [];
   for (let round = 0; round < opts.rounds; round++) {
@@ -48,13 +48,17 @@ export async function runThroughput(stack: Stack, opts: ThroughputOptions): Prom
     const mine = customers.slice(round * perRound, (round + 1) * perRound);
     // Alternate which phase goes first: the second runs on a server holding the first's
     // workflows, so a fixed order would always favour one of them.
-    const productFirst = round % 2 === 1;
+    const runBaseline = async () =>
+      opts.only === 'product' ? undefined : baselineRun(stack, `${run}-${round}`, opts);
+    const runProduct = async () => (opts.only === 'baseline' ? undefined : productRun(stack, mine, opts));
     let baseline: PhaseFigures | undefined;
     let product: PhaseFigures | undefined;
-    for (const phase of productFirst ? ['product', 'baseline'] : ['baseline', 'product']) {
-      if (phase === 'baseline' && opts.only !== 'product')
-        baseline = await baselineRun(stack, `${run}-${round}`, opts);
-      if (phase === 'product' && opts.only !== 'baseline') product = await productRun(stack, mine, opts);
+    if (round % 2 === 0) {
+      baseline = await runBaseline();
+      product = await runProduct();
+    } else {
+      product = await runProduct();
+      baseline = await runBaseline();
     }
     if (baseline && product) {
       ratios.push(product.throughput / baseline.throughput);
