@@ -170,6 +170,19 @@ async function main(): Promise<void> {
     // and in a wait with reminders, a problem and the deadline.
     await happyPath('happy4', 'onboarding-happy-path-v4');
     await remindedThenExpired('remnd4', 'onboarding-reminders-expired-v4');
+
+    // v5 ('connector-in-one-activity'): step 3 in one activity, the install carrying the
+    // properties; in a happy path and through a resource fix (step 3 twice: install, then update).
+    await happyPath('happy5', 'onboarding-happy-path-v5');
+    const wrongOrg5 = await h.sim.seedCustomer('wrong5');
+    handle = await startOnboarding(h, wrongOrg5, { resourceUrl: 'https://notthisone5.crm.dynamics.com' });
+    await adminConsents(h, wrongOrg5);
+    await userSignsIn(h, wrongOrg5);
+    await waitUntil(h.env.client, handle.workflowId, 'resource-fix');
+    await handle.signal(resourceCorrectedSignal, { resourceUrl: wrongOrg5.org, by: 'ops' });
+    await userSignsIn(h, wrongOrg5);
+    await handle.result();
+    await save(h, 'onboarding-aadsts500011-v5', handle);
   } finally {
     codec.close();
     await h.close();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { OnboardingResult } from '../src/shared/status';
-import { adminConsents, startOnboarding, userSignsIn } from './helpers/flow';
+import { adminConsents, connectorInstalledByHand, startOnboarding, userSignsIn } from './helpers/flow';
 import { startHarness, type Harness } from './helpers/harness';
 import { until } from './helpers/until';
 import { spawnWorker, type WorkerProcess } from './helpers/worker-process';
@@ -20,7 +20,11 @@ after(async () => {
 });
 
 test('a worker killed after writes were applied: a new worker finishes with no duplicate writes', async () => {
-  const customer = await h.sim.seedCustomer();
+  // Two accounts: one new (the install carries the properties), one whose connector someone
+  // installed by hand (the properties are written one by one).
+  const fresh = await h.sim.seedCustomer();
+  const byHand = await h.sim.seedCustomer();
+  await connectorInstalledByHand(h, byHand);
   const first = await spawnWorker(h.env.address, h.config, { WORKFLOW_BUNDLE_PATH: h.bundlePath });
   workers.push(first);
 
@@ -36,39 +40,39 @@ test('a worker killed after writes were applied: a new worker finishes with no d
     times: 1,
     action: { type: 'delay', ms: 20_000, when: 'after' },
   });
+  const before = (await h.sim.state()).counts;
 
-  const handle = await startOnboarding(h, customer);
-  await adminConsents(h, customer);
-  await until(
-    'the connector install to be applied',
-    async () => (await h.sim.state()).counts.connectorsInstalled >= 1,
-  );
+  const handles = await Promise.all([fresh, byHand].map((c) => startOnboarding(h, c)));
+  await Promise.all([fresh, byHand].map((c) => adminConsents(h, c)));
+  await until('the install and a property write to be applied', async () => {
+    const { counts } = await h.sim.state();
+    return (
+      counts.connectorsInstalled > before.connectorsInstalled &&
+      counts.propertyWrites >= before.propertyWrites + 4 // three by the install, one by itself
+    );
+  });
   await first.kill('SIGKILL');
 
   const second = await spawnWorker(h.env.address, h.config, { WORKFLOW_BUNDLE_PATH: h.bundlePath });
   workers.push(second);
-  await until(
-    'the first property write to be applied',
-    async () => (await h.sim.state()).counts.propertyWrites >= 1,
-    60_000,
-  );
-  await second.kill('SIGKILL');
-
-  const third = await spawnWorker(h.env.address, h.config, { WORKFLOW_BUNDLE_PATH: h.bundlePath });
-  workers.push(third);
-  await userSignsIn(h, customer);
-  const result: OnboardingResult = await handle.result();
-  assert.equal(result.outcome, 'verified');
+  await Promise.all([fresh, byHand].map((c) => userSignsIn(h, c)));
+  const results: OnboardingResult[] = await Promise.all(handles.map((handle) => handle.result()));
+  for (const result of results) assert.equal(result.outcome, 'verified');
 
   const state = await h.sim.state();
-  const connectors = state.accountConnectors.filter((c) => c.accountId === customer.accountId);
-  assert.equal(connectors.length, 1, 'one account connector despite the install being retried');
-  const writes = state.propertyWrites.filter((w) => w.accountConnectorId === result.accountConnectorId);
-  assert.deepEqual(
-    writes.map((w) => w.name).sort(),
-    ['ClientId', 'ClientSecret', 'Resource'],
-    'each property written exactly once',
-  );
+  for (const [customer, result] of [
+    [fresh, results[0]],
+    [byHand, results[1]],
+  ] as const) {
+    const connectors = state.accountConnectors.filter((c) => c.accountId === customer.accountId);
+    assert.equal(connectors.length, 1, 'one account connector despite the install being retried');
+    const writes = state.propertyWrites.filter((w) => w.accountConnectorId === result.accountConnectorId);
+    assert.deepEqual(
+      writes.map((w) => w.name).sort(),
+      ['ClientId', 'ClientSecret', 'Resource'],
+      `each property of ${customer.accountId} written exactly once`,
+    );
+  }
   assert.equal(state.applications.length, 1, 'one app');
   assert.equal(state.counts.servicePrincipalsCreated, 1, 'one service principal');
   assert.equal(state.counts.passwordsAdded, 1, 'one client secret');

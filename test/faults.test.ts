@@ -11,7 +11,7 @@ import { waitUntil } from '../src/demo/sample-onboarding';
 import { appRegistrationStatusQuery, statusQuery } from '../src/shared/messages';
 import { appRegistrationWorkflowId } from '../src/shared/names';
 import type { OnboardingResult, OnboardingStatus } from '../src/shared/status';
-import { adminConsents, startOnboarding, userSignsIn } from './helpers/flow';
+import { adminConsents, connectorInstalledByHand, startOnboarding, userSignsIn } from './helpers/flow';
 import { startHarness, type Harness } from './helpers/harness';
 import type { Customer } from './helpers/sim-control';
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook';
@@ -117,13 +117,23 @@ test('Entra replication delay, identity and Graph 429 with Retry-After: retried 
 });
 
 test('Cyclr 429, 5xx, an answer slower than the timeout and dropped connections: verified, nothing written twice', async () => {
+  // Two accounts: one new (the install carries the properties), one whose connector someone
+  // installed by hand (the properties are written one by one).
+  const fresh = await h.sim.seedCustomer();
+  const byHand = await h.sim.seedCustomer();
+  await connectorInstalledByHand(h, byHand);
   await fault({
     match: { service: 'cyclr-api', method: 'GET', path: '^/v1\\.0/account/connectors$' },
     action: { type: 'throttle', retryAfterSeconds: 2 },
   });
+  // The install: refused once (503), then applied with its answer dropped.
   await fault({
     match: { service: 'cyclr-api', method: 'POST', path: '/install$' },
     action: { type: 'status', status: 503 },
+  });
+  await fault({
+    match: { service: 'cyclr-api', method: 'POST', path: '/install$' },
+    action: { type: 'drop', when: 'after' },
   });
   // Resource: applied, answer held past HTTP_TIMEOUT_MS; ClientId and ClientSecret: applied, dropped.
   await fault({
@@ -136,9 +146,10 @@ test('Cyclr 429, 5xx, an answer slower than the timeout and dropped connections:
     action: { type: 'drop', when: 'after' },
   });
   const from = await cursor();
-  const customer = await h.sim.seedCustomer();
-  const result = await onboardToVerified(customer);
-  assert.equal(result.outcome, 'verified');
+  const freshResult = await onboardToVerified(fresh);
+  const byHandResult = await onboardToVerified(byHand);
+  assert.equal(freshResult.outcome, 'verified');
+  assert.equal(byHandResult.outcome, 'verified');
 
   const log = await requests(from);
   const wait = waitAfter429(
@@ -146,22 +157,31 @@ test('Cyclr 429, 5xx, an answer slower than the timeout and dropped connections:
     (e) => e.service === 'cyclr-api' && e.method === 'GET' && e.path === '/v1.0/account/connectors',
   );
   assert.ok(wait >= 1950, `Cyclr Retry-After 2 s honoured (waited ${wait} ms)`);
-  assert.ok(
-    log.some((e) => e.path.endsWith('/properties') && e.status === 0),
-    'connections were dropped',
-  );
+  for (const path of ['/install', '/properties']) {
+    assert.ok(
+      log.some((e) => e.path.endsWith(path) && e.status === 0),
+      `connections were dropped on ${path}`,
+    );
+  }
 
   const state = await h.sim.state();
-  assert.equal(state.accountConnectors.filter((c) => c.accountId === customer.accountId).length, 1);
+  for (const customer of [fresh, byHand]) {
+    assert.equal(state.accountConnectors.filter((c) => c.accountId === customer.accountId).length, 1);
+  }
   assert.deepEqual(
-    writesOf(state, result.accountConnectorId).sort(),
+    writesOf(state, freshResult.accountConnectorId),
+    ['INSTALL Resource', 'INSTALL ClientId', 'INSTALL ClientSecret'],
+    'the new account: the properties written once, by the install',
+  );
+  assert.deepEqual(
+    writesOf(state, byHandResult.accountConnectorId).sort(),
     ['POST ClientId', 'POST ClientSecret', 'POST Resource'],
-    'each property written exactly once',
+    'the account installed by hand: each property written exactly once',
   );
   const cyclrCalls = log.filter((e) => e.service === 'cyclr-api').length;
-  assert.ok(cyclrCalls <= 30, `Cyclr calls bounded (${cyclrCalls})`);
+  assert.ok(cyclrCalls <= 30, `Cyclr calls bounded (${cyclrCalls} for two onboardings)`);
   console.log(
-    `figures: onboarding under Cyclr faults: ${cyclrCalls} Cyclr API calls, waited ${wait} ms after 429`,
+    `figures: two onboardings under Cyclr faults: ${cyclrCalls} Cyclr API calls, waited ${wait} ms after 429`,
   );
 });
 
@@ -270,7 +290,7 @@ async function secretRejected(action: 'expire' | 'delete', code: number): Promis
   assert.equal(state.counts.passwordsAdded, before.counts.passwordsAdded + 1, 'one new secret');
   assert.deepEqual(
     writesOf(state, result.accountConnectorId),
-    ['POST Resource', 'POST ClientId', 'POST ClientSecret', 'PUT ClientSecret'],
+    ['INSTALL Resource', 'INSTALL ClientId', 'INSTALL ClientSecret', 'PUT ClientSecret'],
     'the owner put the new secret into Cyclr once; the onboarding wrote nothing twice',
   );
   assert.deepEqual(

@@ -75,9 +75,8 @@ test('one trace from the client start through the workflow and its activities to
   const names = new Set(trace.map((s) => s.name));
   for (const expected of [
     `RunWorkflow:${ONBOARDING_WORKFLOW_TYPE}`, // the workflow
-    'StartActivity:ensureAccountConnector', // the workflow scheduling step 3
-    'RunActivity:ensureAccountConnector', // the activity itself
-    'RunActivity:setConnectorProperties',
+    'StartActivity:setUpAccountConnector', // the workflow scheduling step 3
+    'RunActivity:setUpAccountConnector', // the activity itself
     'RunActivity:readAccountConnector', // step 5 verifies
     'SignalWithStartWorkflow:dynamicsAppRegistration', // the activity's own client call
   ]) {

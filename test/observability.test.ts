@@ -99,7 +99,7 @@ test('an onboarding leaves JSON logs with workflow id, step and account, and the
     assert.equal(line.account, customer.accountId, `account on ${JSON.stringify(line)}`);
     assert.equal(typeof line.step, 'string', `step on ${JSON.stringify(line)}`);
   }
-  assert.ok(ours.some((l) => l.step === 'setting-resource' && l.activityType === 'setConnectorProperties'));
+  assert.ok(ours.some((l) => l.step === 'setting-resource' && l.activityType === 'setUpAccountConnector'));
   for (const secret of (await h.sim.state()).secretsIssued) {
     assert.ok(!worker.output().includes(secret), 'no client secret in the logs');
   }

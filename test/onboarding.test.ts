@@ -71,10 +71,10 @@ test('happy path: registered, consented, Resource set, signed in, verified', asy
   const asked = scheduled.includes('requestAppCredentials');
   assert.deepEqual(
     scheduled.filter((name) => name !== 'requestAppCredentials'),
-    ['currentAppCredentials', 'ensureAccountConnector', 'setConnectorProperties', 'readAccountConnector'],
+    ['currentAppCredentials', 'setUpAccountConnector', 'readAccountConnector'],
   );
   const tasks = events!.filter((e) => e.workflowTaskCompletedEventAttributes).length;
-  assert.ok(tasks <= (asked ? 9 : 7), `${asked ? 9 : 7} workflow tasks for the happy path, not ${tasks}`);
+  assert.ok(tasks <= (asked ? 8 : 6), `${asked ? 8 : 6} workflow tasks for the happy path, not ${tasks}`);
 });
 
 test('AADSTS65001 pauses for consent, resumes on consentGranted and retries with a fresh sign-in', async () => {

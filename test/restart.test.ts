@@ -183,14 +183,13 @@ async function drive(customer: Customer, deadline: number): Promise<OnboardingRe
 test('worker SIGKILLed and dev server restarted mid-flight: every onboarding verified, nothing done twice', async () => {
   const started = Date.now();
   const sim = new SimControl(sims.url);
-  // Cyclr applies these writes and holds the answers: kills land between a write and its answer.
-  for (const path of ['/install$', '/properties$']) {
-    await sim.call('POST', '/faults', {
-      match: { service: 'cyclr-api', method: 'POST', path },
-      times: ONBOARDINGS,
-      action: { type: 'delay', ms: 1500, when: 'after' },
-    });
-  }
+  // Cyclr applies each install (it carries the properties) and holds the answer: kills land
+  // between the write and its answer.
+  await sim.call('POST', '/faults', {
+    match: { service: 'cyclr-api', method: 'POST', path: '/install$' },
+    times: ONBOARDINGS,
+    action: { type: 'delay', ms: 1500, when: 'after' },
+  });
   const customers = await Promise.all(Array.from({ length: ONBOARDINGS }, () => sim.seedCustomer()));
   const deadline = Date.now() + 150_000;
   const results = Promise.all(customers.map((c) => drive(c, deadline)));

@@ -89,9 +89,7 @@ test('SIGTERM mid-activity: the activity finishes, the worker exits 0, another c
   assert.equal(code, 0, first.output());
   assert.ok(sawNotReady, 'not ready while draining');
   assert.ok(
-    logLines(first).some(
-      (l) => l.msg === 'Activity completed' && l.activityType === 'ensureAccountConnector',
-    ),
+    logLines(first).some((l) => l.msg === 'Activity completed' && l.activityType === 'setUpAccountConnector'),
     'the in-flight activity finished on the terminated worker',
   );
 
@@ -105,25 +103,26 @@ test('SIGTERM mid-activity: the activity finishes, the worker exits 0, another c
 test('SIGTERM past the grace time: the activity is handed back and retried elsewhere, written once', async () => {
   const customer = await h.sim.seedCustomer();
   const first = await worker({ SHUTDOWN_GRACE_MS: '1000' });
-  // The first property write is applied and its answer held for 20 s, far past the grace time.
+  // The install (carrying the properties) is applied and its answer held for 20 s, far past the
+  // grace time.
   await h.sim.call('POST', '/faults', {
-    match: { service: 'cyclr-api', method: 'POST', path: '/properties$' },
+    match: { service: 'cyclr-api', method: 'POST', path: '/install$' },
     times: 1,
     action: { type: 'delay', ms: 20_000, when: 'after' },
   });
   const handle = await startOnboarding(h, customer);
-  const writesBefore = (await h.sim.state()).counts.propertyWrites ?? 0;
+  const installsBefore = (await h.sim.state()).counts.connectorsInstalled ?? 0;
   await adminConsents(h, customer);
   await until(
-    'a property write to be applied',
-    async () => (await h.sim.state()).counts.propertyWrites > writesBefore,
+    'the install to be applied',
+    async () => (await h.sim.state()).counts.connectorsInstalled > installsBefore,
   );
 
   const { code } = await terminate(first);
   assert.equal(code, 0, first.output());
   assert.ok(
     !logLines(first).some(
-      (l) => l.msg === 'Activity completed' && l.activityType === 'setConnectorProperties',
+      (l) => l.msg === 'Activity completed' && l.activityType === 'setUpAccountConnector',
     ),
     'the activity did not complete on the terminated worker',
   );

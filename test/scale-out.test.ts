@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { OnboardingResult } from '../src/shared/status';
-import { adminConsents, startOnboarding, userSignsIn } from './helpers/flow';
+import { adminConsents, connectorInstalledByHand, startOnboarding, userSignsIn } from './helpers/flow';
 import { startHarness, type Harness } from './helpers/harness';
 import type { Customer } from './helpers/sim-control';
 import { until } from './helpers/until';
@@ -67,13 +67,17 @@ test('two workers, then four with one SIGKILLed mid-wave: all verified, nothing 
 
   const [, victim] = await addWorkers(2);
   const wave2 = await Promise.all(Array.from({ length: 8 }, () => h.sim.seedCustomer()));
-  // Cyclr holds the answers to some property writes (applied first), so writes are in flight
-  // on every worker when one of them dies.
-  await h.sim.call('POST', '/faults', {
-    match: { service: 'cyclr-api', method: 'POST', path: '/properties$' },
-    times: 8,
-    action: { type: 'delay', ms: 2000, when: 'after' },
-  });
+  // Half of them have the connector installed by hand already: their properties are written one by one.
+  for (const customer of wave2.filter((_, i) => i % 2)) await connectorInstalledByHand(h, customer);
+  // Cyclr holds the answers to some installs and property writes (applied first), so writes are
+  // in flight on every worker when one of them dies.
+  for (const path of ['/install$', '/properties$']) {
+    await h.sim.call('POST', '/faults', {
+      match: { service: 'cyclr-api', method: 'POST', path },
+      times: 4,
+      action: { type: 'delay', ms: 2000, when: 'after' },
+    });
+  }
   const writesBefore = (await h.sim.state()).counts.propertyWrites;
   const running = wave2.map(onboard);
   await until(

@@ -1,5 +1,5 @@
-// The baseline: a bare workflow with the onboarding's happy-path shape and nothing else. Four
-// activities (the credentials read, two Cyclr writes, the verification read), four local
+// The baseline: a bare workflow with the onboarding's happy-path shape and nothing else. Three
+// activities (the credentials read, the Cyclr connector set-up, the verification read), four local
 // activities (the two links and the two notifications of a human wait), two signals each awaited
 // with a timer, six search-attribute updates and status queries, on no-op activities: what the
 // Temporal server and the SDK cost for that shape, so the product's throughput can be read as a
@@ -53,8 +53,7 @@ export async function benchBaseline(): Promise<BaselineResult> {
   await condition(() => received.has('consent'), '30 days');
 
   enter('setting-resource');
-  await act.noop('ensure');
-  await act.noop('properties');
+  await act.noop('connector');
 
   enter('exchanging-token');
   link = await local.link('sign-in');

@@ -3,7 +3,7 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { isTransportFailure } from '../clients/http';
-import type { CyclrClient } from '../clients/cyclr';
+import type { AccountConnector, CyclrClient } from '../clients/cyclr';
 import type { KeyRing } from '../secrets/keys';
 import { openSecret } from '../secrets/sealing';
 import type { SealedSecret, SecretHolder } from '../shared/app-credentials';
@@ -27,91 +27,156 @@ async function lookAgain<T>(read: () => Promise<T>): Promise<T | undefined> {
 /** Tells the app's owner workflow that an account connector now holds its secret. */
 export type SecretHolderReporter = (owner: string, holder: SecretHolder) => Promise<void>;
 
+/** What the account connector must hold, and who to tell that it holds the secret. */
+interface ConnectorSettings {
+  accountId: string;
+  resourceUrl: string;
+  clientId: string;
+  clientSecret: SealedSecret & { credentialKeyId: string };
+  /** The client secret (keyId) this onboarding already put into ClientSecret, if any. */
+  secretWrittenKeyId: string | null;
+  reportTo?: { owner: string; workflowId: string };
+}
+
+const INSTALLED_BY = 'Installed by dynamics-onboarding';
+/**
+ * An install that carries the properties names its secret in the Description: Cyclr masks
+ * ClientSecret on read, so a retry whose install answer was lost knows the secret there is its own.
+ * The keyId is Graph's identifier of the secret, not the secret.
+ */
+const installDescription = (credentialKeyId: string) =>
+  `${INSTALLED_BY} with client secret ${credentialKeyId}`;
+
 export function cyclrActivities(
   cyclr: CyclrClient,
   keys: KeyRing,
   connectorName: string,
   reportHolder: SecretHolderReporter,
 ) {
+  /** The account's Dynamics connector (the oldest, should there be several), if installed. */
+  async function installedConnector(accountId: string): Promise<AccountConnector | undefined> {
+    const existing = (await cyclr.listAccountConnectors(accountId))
+      .filter((ac) => ac.Connector?.Name === connectorName)
+      .sort((a, b) => a.Id - b.Id);
+    if (existing.length > 1) {
+      log.warn('Several Dynamics connectors installed in the account; using the oldest', {
+        accountId,
+        ids: existing.map((e) => e.Id),
+      });
+    }
+    return existing[0];
+  }
+
+  async function install(
+    accountId: string,
+    description: string,
+    properties?: Record<string, string>,
+  ): Promise<AccountConnector> {
+    const connectorId = await cyclr.connectorId(connectorName, accountId);
+    return cyclr.installConnector(accountId, connectorId, { name: connectorName, description, properties });
+  }
+
+  /**
+   * Writes the properties that differ from what Cyclr holds; returns the names written. Readable
+   * values are compared; a masked ClientSecret counts as current when `secretIsOurs`, or when an
+   * earlier attempt of this activity wrote it (heartbeat details).
+   */
+  async function writeProperties(
+    accountId: string,
+    accountConnectorId: number,
+    desired: Record<string, string>,
+    secretIsOurs: boolean,
+  ): Promise<string[]> {
+    const ctx = Context.current();
+    const earlier = (ctx.info.heartbeatDetails as { written?: string[] } | undefined)?.written ?? [];
+    const secretCurrent = secretIsOurs || earlier.includes('ClientSecret');
+    const current = await cyclr.listProperties(accountId, accountConnectorId);
+    const written: string[] = [];
+    for (const [name, value] of Object.entries(desired)) {
+      const property = current.find((p) => p.Name === name);
+      if (property?.Value === value) continue;
+      if (property && name === 'ClientSecret' && isMasked(property.Value) && secretCurrent) continue;
+      try {
+        if (property) await cyclr.updateProperty(accountId, accountConnectorId, property, value);
+        else await cyclr.createProperty(accountId, accountConnectorId, name, value);
+      } catch (err) {
+        // No answer (dropped, timed out): the write may have been applied. A readable value is
+        // compared on retry; a masked ClientSecret cannot be, so look now: if it is there, it is
+        // ours (should it not be, the sign-in's 7000215 replaces it).
+        if (!(name === 'ClientSecret' && isTransportFailure(err)) || property) throw err;
+        const after = await lookAgain(() => cyclr.listProperties(accountId, accountConnectorId));
+        if (!after?.some((p) => p.Name === name)) throw err;
+        log.warn('ClientSecret write had no answer but is applied', { accountConnectorId });
+      }
+      written.push(name);
+      ctx.heartbeat({ written: [...earlier, ...written] });
+    }
+    return written;
+  }
+
+  const desiredProperties = (input: ConnectorSettings): Record<string, string> => ({
+    Resource: input.resourceUrl,
+    ClientId: input.clientId,
+    ClientSecret: openSecret(keys, input.clientSecret),
+  });
+
+  /** Tells the secret's owner workflow that this connector holds it (it rotates every holder). */
+  async function reportSecretHolder(input: ConnectorSettings, accountConnectorId: number): Promise<void> {
+    if (!input.reportTo) return;
+    await reportHolder(input.reportTo.owner, {
+      workflowId: input.reportTo.workflowId,
+      accountId: input.accountId,
+      accountConnectorId,
+      credentialKeyId: input.clientSecret.credentialKeyId,
+    });
+  }
+
   return {
-    /** Finds the account's Dynamics connector, installing it only when there is none. */
+    /**
+     * Step 3 in one activity: installs the account's Dynamics connector with its Resource,
+     * ClientId and ClientSecret in the install itself (two Cyclr calls), or, when one is installed
+     * already, writes only the properties that differ. Then reports the secret's holder to its
+     * owner (here rather than by a workflow signal: no extra workflow task per onboarding).
+     */
+    async setUpAccountConnector(
+      input: ConnectorSettings,
+    ): Promise<{ accountConnectorId: number; installed: boolean; written: string[] }> {
+      const desired = desiredProperties(input);
+      const keyId = input.clientSecret.credentialKeyId;
+      const existing = await installedConnector(input.accountId);
+      if (!existing) {
+        const installed = await install(input.accountId, installDescription(keyId), desired);
+        await reportSecretHolder(input, installed.Id);
+        return { accountConnectorId: installed.Id, installed: true, written: Object.keys(desired) };
+      }
+      const secretIsOurs =
+        input.secretWrittenKeyId === keyId || existing.Description === installDescription(keyId);
+      const written = await writeProperties(input.accountId, existing.Id, desired, secretIsOurs);
+      await reportSecretHolder(input, existing.Id);
+      return { accountConnectorId: existing.Id, installed: false, written };
+    },
+
+    /** Onboardings started before setUpAccountConnector: finds or installs the connector. */
     async ensureAccountConnector(
       accountId: string,
     ): Promise<{ accountConnectorId: number; installed: boolean }> {
-      const existing = (await cyclr.listAccountConnectors(accountId))
-        .filter((ac) => ac.Connector?.Name === connectorName)
-        .sort((a, b) => a.Id - b.Id);
-      if (existing.length > 1) {
-        log.warn('Several Dynamics connectors installed in the account; using the oldest', {
-          accountId,
-          ids: existing.map((e) => e.Id),
-        });
-      }
-      if (existing[0]) return { accountConnectorId: existing[0].Id, installed: false };
-      const connectorId = await cyclr.connectorId(connectorName, accountId);
-      const installed = await cyclr.installConnector(accountId, connectorId, connectorName);
+      const existing = await installedConnector(accountId);
+      if (existing) return { accountConnectorId: existing.Id, installed: false };
+      const installed = await install(accountId, INSTALLED_BY);
       return { accountConnectorId: installed.Id, installed: true };
     },
 
-    /**
-     * Sets Resource, ClientId and ClientSecret; returns the names it actually wrote. Readable values
-     * are compared. Cyclr may mask ClientSecret on read, so it counts as current when this workflow
-     * (`secretWrittenKeyId`) or an earlier attempt of this activity (heartbeat details) wrote it.
-     * With `reportTo`, the secret's owner workflow is then told this connector holds its secret
-     * (here rather than by a workflow signal: no extra workflow task per onboarding).
-     */
-    async setConnectorProperties(input: {
-      accountId: string;
-      accountConnectorId: number;
-      resourceUrl: string;
-      clientId: string;
-      clientSecret: SealedSecret & { credentialKeyId: string };
-      secretWrittenKeyId: string | null;
-      reportTo?: { owner: string; workflowId: string };
-    }): Promise<{ written: string[] }> {
-      const desired: Record<string, string> = {
-        Resource: input.resourceUrl,
-        ClientId: input.clientId,
-        ClientSecret: openSecret(keys, input.clientSecret),
-      };
-      const ctx = Context.current();
-      const earlier = (ctx.info.heartbeatDetails as { written?: string[] } | undefined)?.written ?? [];
-      const secretIsOurs =
-        input.secretWrittenKeyId === input.clientSecret.credentialKeyId || earlier.includes('ClientSecret');
-      const current = await cyclr.listProperties(input.accountId, input.accountConnectorId);
-      const written: string[] = [];
-      for (const [name, value] of Object.entries(desired)) {
-        const property = current.find((p) => p.Name === name);
-        if (property?.Value === value) continue;
-        if (property && name === 'ClientSecret' && isMasked(property.Value) && secretIsOurs) continue;
-        try {
-          if (property)
-            await cyclr.updateProperty(input.accountId, input.accountConnectorId, property, value);
-          else await cyclr.createProperty(input.accountId, input.accountConnectorId, name, value);
-        } catch (err) {
-          // No answer (dropped, timed out): the write may have been applied. A readable value is
-          // compared on retry; a masked ClientSecret cannot be, so look now: if it is there, it is
-          // ours (should it not be, the sign-in's 7000215 replaces it).
-          if (!(name === 'ClientSecret' && isTransportFailure(err)) || property) throw err;
-          const after = await lookAgain(() =>
-            cyclr.listProperties(input.accountId, input.accountConnectorId),
-          );
-          if (!after?.some((p) => p.Name === name)) throw err;
-          log.warn('ClientSecret write had no answer but is applied', {
-            accountConnectorId: input.accountConnectorId,
-          });
-        }
-        written.push(name);
-        ctx.heartbeat({ written: [...earlier, ...written] });
-      }
-      if (input.reportTo) {
-        await reportHolder(input.reportTo.owner, {
-          workflowId: input.reportTo.workflowId,
-          accountId: input.accountId,
-          accountConnectorId: input.accountConnectorId,
-          credentialKeyId: input.clientSecret.credentialKeyId,
-        });
-      }
+    /** Onboardings started before setUpAccountConnector: sets the properties, reports the holder. */
+    async setConnectorProperties(
+      input: ConnectorSettings & { accountConnectorId: number },
+    ): Promise<{ written: string[] }> {
+      const written = await writeProperties(
+        input.accountId,
+        input.accountConnectorId,
+        desiredProperties(input),
+        input.secretWrittenKeyId === input.clientSecret.credentialKeyId,
+      );
+      await reportSecretHolder(input, input.accountConnectorId);
       return { written };
     },
 

@@ -2,7 +2,7 @@
 // is signalled at once, and reports that arrive while a signal is in flight ride together in the
 // next one. Under a wave one signal (one history event, one owner workflow task) carries many
 // holders instead of one each. No waiting on purpose: the report is the last step of
-// setConnectorProperties, and a worker killed in a wait there makes the retry write ClientSecret
+// setUpAccountConnector, and a worker killed in a wait there makes the retry write ClientSecret
 // again (test/restart.test.ts caught a 500 ms linger doing that).
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { HOLDERS_PER_REPORT_MAX, type SecretHolder } from '../shared/app-credentials';

@@ -12,6 +12,7 @@ export interface CyclrOptions {
 
 export interface AccountConnector {
   Id: number;
+  Description?: string | null;
   Authenticated: boolean;
   Connector: { Id: number; Name: string };
 }
@@ -134,15 +135,23 @@ export class CyclrClient {
     return match.Id;
   }
 
-  async installConnector(accountId: string, connectorId: number, name: string): Promise<AccountConnector> {
+  /** Installs a connector in the account, with its account connector properties when given. */
+  async installConnector(
+    accountId: string,
+    connectorId: number,
+    install: { name: string; description: string; properties?: Record<string, string> },
+  ): Promise<AccountConnector> {
     const res = await this.request(
       'install connector',
       'POST',
       `/connectors/${connectorId}/install`,
       accountId,
       {
-        Name: name,
-        Description: 'Installed by dynamics-onboarding',
+        Name: install.name,
+        Description: install.description,
+        ...(install.properties
+          ? { Properties: Object.entries(install.properties).map(([Name, Value]) => ({ Name, Value })) }
+          : {}),
       },
     );
     if (res.status !== 200 && res.status !== 201)

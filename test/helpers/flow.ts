@@ -1,6 +1,7 @@
 // Steps the tests share: start an onboarding, wait for a pause, play the admin or the user.
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
+import { createCyclrClient } from '../../src/activities';
 import { followLink } from '../../src/demo/person';
 import { waitUntil } from '../../src/demo/sample-onboarding';
 import { ONBOARDING_WORKFLOW_TYPE, onboardingWorkflowId, TASK_QUEUE } from '../../src/shared/names';
@@ -44,4 +45,18 @@ export async function userSignsIn(h: Harness, customer: Customer, username = cus
   const status = await waitUntil(h.env.client, onboardingWorkflowId(customer.accountId), 'sign-in');
   assert.ok(status.signInUrl, 'a sign-in link is published while waiting for sign-in');
   return followLink(status.signInUrl, { username });
+}
+
+/**
+ * Someone installed the Dynamics connector in the customer's Cyclr account by hand (the console),
+ * without properties: the onboarding then finds it and writes the properties one by one.
+ */
+export async function connectorInstalledByHand(h: Harness, customer: Customer): Promise<number> {
+  const cyclr = createCyclrClient(h.config);
+  const connectorId = await cyclr.connectorId(h.config.DYNAMICS_CONNECTOR_NAME, customer.accountId);
+  const installed = await cyclr.installConnector(customer.accountId, connectorId, {
+    name: h.config.DYNAMICS_CONNECTOR_NAME,
+    description: 'Installed in the Cyclr console',
+  });
+  return installed.Id;
 }
