@@ -333,6 +333,7 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     settings: Parameters<typeof activities.setUpAccountConnector>[0],
   ): Promise<{ accountConnectorId: number; installed: boolean; written: string[] }> {
     const connector = await activities.ensureAccountConnector(input.cyclrAccountId);
+    status.accountConnectorId = connector.accountConnectorId; // as then: known before the writes
     const { written } = await activities.setConnectorProperties({
       ...settings,
       accountConnectorId: connector.accountConnectorId,
