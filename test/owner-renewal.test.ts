@@ -112,7 +112,7 @@ test('the secret is renewed 14 days before its end, Cyclr gets the new one, the 
     state.propertyWrites
       .filter((w) => w.accountConnectorId === result.accountConnectorId && w.name === 'ClientSecret')
       .map((w) => w.method),
-    ['POST', ...Array<string>(renewals).fill('PUT')],
+    ['INSTALL', ...Array<string>(renewals).fill('PUT')],
     'Cyclr told once per renewal',
   );
   const check = await cyclrCanAuthenticate(customer, result.accountConnectorId!);
