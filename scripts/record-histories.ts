@@ -68,6 +68,18 @@ async function main(): Promise<void> {
     await started.result();
     await save(h, name, started);
   };
+  /** AADSTS500011 at sign-in (wrong org URL), ops send the right one, signed in, verified. */
+  const resourceFixed = async (seed: string, name: string, wrongUrl: string) => {
+    const customer = await h.sim.seedCustomer(seed);
+    const started = await startOnboarding(h, customer, { resourceUrl: wrongUrl });
+    await adminConsents(h, customer);
+    await userSignsIn(h, customer);
+    await waitUntil(h.env.client, started.workflowId, 'resource-fix');
+    await started.signal(resourceCorrectedSignal, { resourceUrl: customer.org, by: 'ops' });
+    await userSignsIn(h, customer);
+    await started.result();
+    await save(h, name, started);
+  };
   try {
     await happyPath('happy', 'onboarding-happy-path');
 
@@ -81,15 +93,7 @@ async function main(): Promise<void> {
     await handle.result();
     await save(h, 'onboarding-aadsts65001', handle);
 
-    const wrongOrg = await h.sim.seedCustomer('wrongorg');
-    handle = await startOnboarding(h, wrongOrg, { resourceUrl: 'https://notthisone.crm.dynamics.com' });
-    await adminConsents(h, wrongOrg);
-    await userSignsIn(h, wrongOrg);
-    await waitUntil(h.env.client, handle.workflowId, 'resource-fix');
-    await handle.signal(resourceCorrectedSignal, { resourceUrl: wrongOrg.org, by: 'ops' });
-    await userSignsIn(h, wrongOrg);
-    await handle.result();
-    await save(h, 'onboarding-aadsts500011', handle);
+    await resourceFixed('wrongorg', 'onboarding-aadsts500011', 'https://notthisone.crm.dynamics.com');
 
     const cancelled = await h.sim.seedCustomer('cancelled');
     handle = await startOnboarding(h, cancelled);
@@ -174,15 +178,7 @@ async function main(): Promise<void> {
     // v5 ('connector-in-one-activity'): step 3 in one activity, the install carrying the
     // properties; in a happy path and through a resource fix (step 3 twice: install, then update).
     await happyPath('happy5', 'onboarding-happy-path-v5');
-    const wrongOrg5 = await h.sim.seedCustomer('wrong5');
-    handle = await startOnboarding(h, wrongOrg5, { resourceUrl: 'https://notthisone5.crm.dynamics.com' });
-    await adminConsents(h, wrongOrg5);
-    await userSignsIn(h, wrongOrg5);
-    await waitUntil(h.env.client, handle.workflowId, 'resource-fix');
-    await handle.signal(resourceCorrectedSignal, { resourceUrl: wrongOrg5.org, by: 'ops' });
-    await userSignsIn(h, wrongOrg5);
-    await handle.result();
-    await save(h, 'onboarding-aadsts500011-v5', handle);
+    await resourceFixed('wrong5', 'onboarding-aadsts500011-v5', 'https://notthisone5.crm.dynamics.com');
   } finally {
     codec.close();
     await h.close();

@@ -42,8 +42,9 @@ test('a worker killed after writes were applied: a new worker finishes with no d
   });
   const before = (await h.sim.state()).counts;
 
-  const handles = await Promise.all([fresh, byHand].map((c) => startOnboarding(h, c)));
-  await Promise.all([fresh, byHand].map((c) => adminConsents(h, c)));
+  const customers = [fresh, byHand];
+  const handles = await Promise.all(customers.map((c) => startOnboarding(h, c)));
+  await Promise.all(customers.map((c) => adminConsents(h, c)));
   await until('the install and a property write to be applied', async () => {
     const { counts } = await h.sim.state();
     return (
@@ -55,15 +56,13 @@ test('a worker killed after writes were applied: a new worker finishes with no d
 
   const second = await spawnWorker(h.env.address, h.config, { WORKFLOW_BUNDLE_PATH: h.bundlePath });
   workers.push(second);
-  await Promise.all([fresh, byHand].map((c) => userSignsIn(h, c)));
+  await Promise.all(customers.map((c) => userSignsIn(h, c)));
   const results: OnboardingResult[] = await Promise.all(handles.map((handle) => handle.result()));
   for (const result of results) assert.equal(result.outcome, 'verified');
 
   const state = await h.sim.state();
-  for (const [customer, result] of [
-    [fresh, results[0]],
-    [byHand, results[1]],
-  ] as const) {
+  customers.forEach((customer, i) => {
+    const result = results[i];
     const connectors = state.accountConnectors.filter((c) => c.accountId === customer.accountId);
     assert.equal(connectors.length, 1, 'one account connector despite the install being retried');
     const writes = state.propertyWrites.filter((w) => w.accountConnectorId === result.accountConnectorId);
@@ -72,7 +71,7 @@ test('a worker killed after writes were applied: a new worker finishes with no d
       ['ClientId', 'ClientSecret', 'Resource'],
       `each property of ${customer.accountId} written exactly once`,
     );
-  }
+  });
   assert.equal(state.applications.length, 1, 'one app');
   assert.equal(state.counts.servicePrincipalsCreated, 1, 'one service principal');
   assert.equal(state.counts.passwordsAdded, 1, 'one client secret');
