@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { SimContext } from './context.js';
 import { cyclrErrorPage, postMessagePage, type CallbackOutcome } from './html.js';
 import type { AccountConnector, AuthSession } from './state.js';
+import { postForm } from './post-form.js';
 import { flatParams, isObject, sha256, withQuery } from './util.js';
 
 const TOKEN_INVALID = 'The sign-in token is invalid or has expired.';
@@ -142,14 +143,9 @@ async function redeem(
   let status = 0;
   let body: unknown;
   try {
-    const resp = await fetch(sim.url('/login/common/oauth2/token'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: form.toString(),
-      signal: AbortSignal.timeout(30_000),
-    });
-    status = resp.status;
-    const text = await resp.text();
+    const reply = await postForm(sim.url('/login/common/oauth2/token'), form, 30_000);
+    status = reply.status;
+    const text = reply.text;
     try {
       body = JSON.parse(text);
     } catch {
