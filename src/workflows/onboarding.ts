@@ -167,32 +167,34 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
 
   const deadlineFrom = (duration: Duration) => new Date(Date.now() + durationMs(duration));
 
-  /** Tells a person (webhook) what the onboarding waits for; a failed notification never fails it. */
-  async function notify(kind: NotificationKind, reminder?: number): Promise<void> {
-    if (!remindersOn) return;
-    const snapshot = state.snapshot();
-    try {
-      await (notifyLocal ? localNotifications : notifications).notify({
+  /**
+   * Tells a person (webhook) what the onboarding waits for; a failed notification never fails it.
+   * Not async: every promise made in a workflow costs a stack capture, and an async wrapper makes two.
+   */
+  function notify(kind: NotificationKind, reminder?: number): Promise<unknown> {
+    if (!remindersOn) return Promise.resolve();
+    return (notifyLocal ? localNotifications : notifications)
+      .notify({
         id: `${workflowId}/${++notificationSeq}`,
         kind,
         workflowId,
         cyclrAccountId: input.cyclrAccountId,
         customerTenant: input.customerTenant,
-        step: snapshot.step,
-        waitingFor: snapshot.waitingFor,
-        reason: snapshot.waitingReason,
-        deadline: snapshot.waitDeadline,
-        links: { consentUrl: snapshot.consentUrl, signInUrl: snapshot.signInUrl },
-        lastError: snapshot.lastError,
+        step: status.step,
+        waitingFor: status.waitingFor,
+        reason: status.waitingReason,
+        deadline: status.waitDeadline,
+        links: { consentUrl: status.consentUrl, signInUrl: status.signInUrl },
+        lastError: status.lastError,
         ...(reminder ? { reminder } : {}),
         at: new Date().toISOString(),
+      })
+      .catch((err: unknown) => {
+        if (isCancellation(err)) throw err;
+        const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+        log.warn('Notification not delivered', { kind, message });
+        state.note('notification not delivered', `${kind}: ${message}`);
       });
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
-      log.warn('Notification not delivered', { kind, message });
-      state.note('notification not delivered', `${kind}: ${message}`);
-    }
   }
 
   /**
@@ -271,13 +273,6 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
     credentials = delivery.credentials;
     servicePrincipalId = credentials.servicePrincipalId;
     status.appId = credentials.appId;
-  }
-
-  // Step 1: the shared app registration, from its owner workflow.
-  async function registerApp(): Promise<void> {
-    state.enter('registering-app');
-    await requestCredentials();
-    state.note('app ready', `appId ${credentials!.appId}`);
   }
 
   // Step 2: the customer's admin consents; ops or our consent callback signal it. `why` runs once
@@ -458,7 +453,10 @@ export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<Onb
   });
 
   try {
-    await registerApp();
+    // Step 1: the shared app registration, from its owner workflow.
+    state.enter('registering-app');
+    await requestCredentials();
+    state.note('app ready', `appId ${credentials!.appId}`);
     if (input.consentAlreadyGranted)
       state.note('consent assumed', 'the input says the tenant already consented');
     else
