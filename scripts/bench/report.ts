@@ -10,6 +10,8 @@ const row = (label: string, p: Percentiles) =>
 export interface PhaseFigures {
   throughput: number;
   seconds: number;
+  /** Worker, dev server and bench process together: what an onboarding costs the machine. */
+  cpuMsPerOnboarding: number;
 }
 
 export function reportPhase(
@@ -48,6 +50,9 @@ export function reportPhase(
   console.log(
     `  bench process (driver; simulators and ingress in the product phase): ${resources.benchCpuSeconds.toFixed(1)} CPU s (${per1000(resources.benchCpuSeconds)} per 1,000)`,
   );
+  const cpuMsPerOnboarding =
+    ((resources.workerCpuSeconds + resources.serverCpuSeconds + resources.benchCpuSeconds) * 1000) / n;
+  console.log(`  all three processes: ${cpuMsPerOnboarding.toFixed(0)} CPU ms per onboarding`);
   const perOnboarding = (what: string, counts: Record<string, number>) => {
     const calls = Object.entries(counts)
       .filter(([, v]) => v / n >= 0.05)
@@ -69,5 +74,5 @@ export function reportPhase(
     console.log(
       `  worker TCP connections to the simulators (sampled every 5 s): ${resources.simConnections.distinct} distinct, at most ${resources.simConnections.peakOpen} open at once`,
     );
-  return { throughput, seconds };
+  return { throughput, seconds, cpuMsPerOnboarding };
 }

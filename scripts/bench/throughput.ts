@@ -45,6 +45,7 @@ export async function runThroughput(stack: Stack, opts: ThroughputOptions): Prom
   if (!opts.only) await prewarm(stack, `${run}-pre`, seeded.slice(0, prewarmed), opts);
 
   const ratios: number[] = [];
+  const cpuRatios: number[] = [];
   for (let round = 0; round < opts.rounds; round++) {
     if (opts.rounds > 1) console.log(`\n#### round ${round + 1} of ${opts.rounds}`);
     const mine = customers.slice(round * perRound, (round + 1) * perRound);
@@ -64,16 +65,22 @@ export async function runThroughput(stack: Stack, opts: ThroughputOptions): Prom
     }
     if (baseline && product) {
       ratios.push(product.throughput / baseline.throughput);
+      // On a machine the three processes saturate, throughput follows CPU per onboarding: this
+      // ratio says how much of the throughput ratio is the product's extra work (docs/benchmarks.md).
+      cpuRatios.push(baseline.cpuMsPerOnboarding / product.cpuMsPerOnboarding);
       console.log(
         `\nratio product / baseline throughput: ${ratios.at(-1)!.toFixed(2)}` +
-          ` (${product.throughput.toFixed(1)} / ${baseline.throughput.toFixed(1)} per second)`,
+          ` (${product.throughput.toFixed(1)} / ${baseline.throughput.toFixed(1)} per second);` +
+          ` CPU per onboarding, baseline / product: ${cpuRatios.at(-1)!.toFixed(2)}` +
+          ` (${baseline.cpuMsPerOnboarding.toFixed(0)} / ${product.cpuMsPerOnboarding.toFixed(0)} ms)`,
       );
     }
   }
   if (ratios.length > 1) {
     console.log(
       `\nratio over ${ratios.length} rounds: median ${median(ratios).toFixed(2)}` +
-        ` (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+        ` (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')});` +
+        ` CPU per onboarding, baseline / product: median ${median(cpuRatios).toFixed(2)}`,
     );
   }
 }
