@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { isCancellation } from '@temporalio/workflow';
 import { waitUntil } from '../src/demo/sample-onboarding';
 import { ONBOARDING_WORKFLOW_TYPE, onboardingWorkflowId, TASK_QUEUE } from '../src/shared/names';
@@ -73,7 +74,7 @@ test('happy path: registered, consented, Resource set, signed in, verified', asy
     scheduled.filter((name) => name !== 'requestAppCredentials'),
     ['currentAppCredentials', 'setUpAccountConnector', 'readAccountConnector'],
   );
-  const tasks = events!.filter((e) => e.workflowTaskCompletedEventAttributes).length;
+  const tasks = tasksForNewEvents(events!);
   assert.ok(tasks <= (asked ? 8 : 6), `${asked ? 8 : 6} workflow tasks for the happy path, not ${tasks}`);
 });
 
@@ -190,3 +191,38 @@ test('invalid input fails fast with the field named, before any external call', 
   });
   assert.deepEqual((await h.sim.state()).counts, before);
 });
+
+const EventType = temporal.api.enums.v1.EventType;
+/** Events a workflow task's own commands write: a task scheduled right after one was not caused by anything new. */
+const COMMAND_EVENTS = new Set([
+  EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+  EventType.EVENT_TYPE_MARKER_RECORDED,
+  EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+  EventType.EVENT_TYPE_TIMER_STARTED,
+  EventType.EVENT_TYPE_TIMER_CANCELED,
+  EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+]);
+
+/**
+ * Completed workflow tasks that were scheduled because something new happened (start, activity
+ * result, timer, signal). Left out: a task the SDK forces right after the previous one, with
+ * nothing new between them, to record a local activity still running (its "workflow task
+ * heartbeat"); on a loaded machine the notification's local activity outlasted the task that
+ * started it (seen in CI, and with both cores kept busy).
+ */
+function tasksForNewEvents(events: temporal.api.history.v1.IHistoryEvent[]): number {
+  const forced = new Set(
+    events
+      .filter(
+        (e, i) =>
+          e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED &&
+          COMMAND_EVENTS.has(events[i - 1]?.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED),
+      )
+      .map((e) => String(e.eventId)),
+  );
+  return events.filter(
+    (e) =>
+      e.workflowTaskCompletedEventAttributes &&
+      !forced.has(String(e.workflowTaskCompletedEventAttributes.scheduledEventId)),
+  ).length;
+}
