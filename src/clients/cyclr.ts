@@ -1,6 +1,6 @@
 // Cyclr API: account connectors, their properties, and one-time sign-in tokens.
-import type { AxiosInstance, AxiosResponse } from 'axios';
 import { FailureTypes } from '../shared/failures';
+import type { HttpClient, HttpResponse } from './http-client';
 import { createHttp, failureFor, nonRetryable, send, summariseBody } from './http';
 
 export interface CyclrOptions {
@@ -24,7 +24,7 @@ export interface ConnectorProperty {
 }
 
 export class CyclrClient {
-  private readonly http: AxiosInstance;
+  private readonly http: HttpClient;
   private cached?: { token: string; refreshAt: number };
   private inflight?: Promise<string>;
   private connectorIds = new Map<string, number>();
@@ -73,7 +73,7 @@ export class CyclrClient {
     url: string,
     accountId?: string,
     data?: unknown,
-  ): Promise<AxiosResponse> {
+  ): Promise<HttpResponse> {
     const call = async () =>
       send('cyclr', what, async () =>
         this.http.request({
@@ -96,7 +96,7 @@ export class CyclrClient {
     return res;
   }
 
-  private accountFailure(accountId: string, res: AxiosResponse): Error | undefined {
+  private accountFailure(accountId: string, res: HttpResponse): Error | undefined {
     const text = summariseBody(res.data);
     if (res.status === 404 || (res.status === 400 && /account/i.test(text))) {
       return nonRetryable(

@@ -1,8 +1,8 @@
 // Microsoft Graph: the partner's multi-tenant app registration. Writes are idempotent by design:
 // the app is upserted by uniqueName, the service principal tolerates 409, and secrets carry a
 // marker so a retried addPassword can find (and retire) what an interrupted attempt created.
-import type { AxiosInstance, AxiosResponse } from 'axios';
 import { FailureTypes } from '../shared/failures';
+import type { HttpClient, HttpResponse } from './http-client';
 import { createHttp, failureFor, nonRetryable, send, summariseBody, transientFailure } from './http';
 import type { GraphTokenProvider } from './identity';
 
@@ -25,7 +25,7 @@ export interface PasswordCredential {
 }
 
 export class GraphClient {
-  private readonly http: AxiosInstance;
+  private readonly http: HttpClient;
 
   constructor(
     baseUrl: string,
@@ -165,7 +165,7 @@ export class GraphClient {
 }
 
 /** Entra is eventually consistent: a fresh object may read as missing for a while. */
-function replicationPending(kind: string, id: string, res: AxiosResponse): Error {
+function replicationPending(kind: string, id: string, res: HttpResponse): Error {
   if (res.status === 403)
     return nonRetryable(FailureTypes.configuration, `graph: access to ${kind} ${id} denied`);
   return transientFailure(

@@ -1,26 +1,17 @@
-// One axios instance per external service (keep-alive, timeout) and the mapping from HTTP
-// outcomes to the ApplicationFailure types the workflows act on. Never echoes request bodies:
-// they carry secrets.
-import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+// One HTTP client per external service (http-client.ts) and the mapping from HTTP outcomes to
+// the ApplicationFailure types the workflows act on. Never echoes request bodies: they carry
+// secrets.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { recordExternalCall } from '../observability/external-calls';
 import { redactText, redactValue } from '../secrets/redact';
 import { FailureTypes } from '../shared/failures';
-import { keepAliveAgents } from './keep-alive';
+import { HttpClient, TransportError, type HttpResponse } from './http-client';
 
 export type ServiceName = 'identity' | 'graph' | 'cyclr' | 'webhook';
 
-export function createHttp(baseURL: string, timeoutMs: number): AxiosInstance {
-  return axios.create({
-    baseURL,
-    timeout: timeoutMs,
-    httpAgent: keepAliveAgents.http,
-    httpsAgent: keepAliveAgents.https,
-    maxRedirects: 0,
-    // Every status is an answer to interpret; only transport failures throw.
-    validateStatus: () => true,
-  });
+export function createHttp(baseUrl: string, timeoutMs: number): HttpClient {
+  return new HttpClient(baseUrl, timeoutMs);
 }
 
 /** Retry-After in seconds or as an HTTP date, as milliseconds (capped at 10 minutes). */
@@ -87,8 +78,8 @@ function heartbeatIfDue(ctx: Context): void {
 export async function send<T = unknown>(
   service: ServiceName,
   what: string,
-  call: () => Promise<AxiosResponse<T>>,
-): Promise<AxiosResponse<T>> {
+  call: () => Promise<HttpResponse<T>>,
+): Promise<HttpResponse<T>> {
   const ctx = activityContext();
   if (ctx) heartbeatIfDue(ctx);
   const beat = ctx ? setInterval(() => heartbeatIfDue(ctx), HEARTBEAT_EVERY_MS) : undefined;
@@ -101,15 +92,11 @@ export async function send<T = unknown>(
     recordExternalCall(service, res.status);
     return res;
   } catch (err) {
-    if (err instanceof AxiosError) {
+    if (err instanceof TransportError) {
       recordExternalCall(service, 'error');
-      throw transientFailure(
-        `${service}: ${what} failed before an answer (${err.code ?? err.message})`,
-        undefined,
-        {
-          transport: true,
-        },
-      );
+      throw transientFailure(`${service}: ${what} failed before an answer (${err.code})`, undefined, {
+        transport: true,
+      });
     }
     throw err;
   } finally {
@@ -146,7 +133,7 @@ function summary(data: unknown): string {
 }
 
 /** The default reading of an unexpected status: retry what is transient, fail fast on the rest. */
-export function failureFor(service: ServiceName, what: string, res: AxiosResponse): ApplicationFailure {
+export function failureFor(service: ServiceName, what: string, res: HttpResponse): ApplicationFailure {
   const summary = summariseBody(res.data);
   const text = `${service}: ${what} answered HTTP ${res.status}${summary ? ` (${summary})` : ''}`;
   if (res.status === 429 || res.status === 408 || res.status >= 500) {

@@ -1,8 +1,8 @@
 // Microsoft identity platform: client-credentials tokens for Microsoft Graph, cached until
 // shortly before they expire.
-import type { AxiosInstance } from 'axios';
 import { classifyAadsts } from '../shared/aadsts';
 import { FailureTypes } from '../shared/failures';
+import type { HttpClient } from './http-client';
 import { createHttp, failureFor, nonRetryable, send, transientFailure, retryAfterMs } from './http';
 
 const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
@@ -16,7 +16,7 @@ export interface IdentityOptions {
 }
 
 export class GraphTokenProvider {
-  private readonly http: AxiosInstance;
+  private readonly http: HttpClient;
   private cached?: { token: string; refreshAt: number };
   private inflight?: Promise<string>;
 
