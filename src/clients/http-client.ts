@@ -57,13 +57,14 @@ const transportCode = (err: unknown): string => {
 };
 
 export class HttpClient {
-  private readonly base: string;
-
   constructor(
-    baseUrl: string,
+    private readonly baseUrl: string,
     private readonly timeoutMs: number,
-  ) {
-    this.base = baseUrl.replace(/\/+$/, '');
+  ) {}
+
+  /** As axios joined them: the base URL untouched when the path is empty (a webhook's own URL). */
+  private urlFor(path: string | undefined): string {
+    return path ? `${this.baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}` : this.baseUrl;
   }
 
   async request<T = ResponseBody>(req: HttpRequest): Promise<HttpResponse<T>> {
@@ -72,7 +73,7 @@ export class HttpClient {
     let res: Awaited<ReturnType<typeof request>>;
     let text: string;
     try {
-      res = await request(`${this.base}${req.url ?? ''}`, {
+      res = await request(this.urlFor(req.url), {
         method: req.method ?? 'GET',
         headers: req.headers,
         body,
