@@ -16,4 +16,5 @@ export const keepAliveDispatcher = new Agent({
   connections: 64,
   keepAliveTimeout: IDLE_MS,
   keepAliveMaxTimeout: IDLE_MS,
+  keepAliveTimeoutThreshold: 1000, // undici's default is 2 s; Node's agent uses 1 s
 });
