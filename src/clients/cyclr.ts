@@ -1,7 +1,7 @@
 // Cyclr API: account connectors, their properties, and one-time sign-in tokens.
 import { FailureTypes } from '../shared/failures';
-import type { HttpClient, HttpResponse } from './http-client';
-import { createHttp, failureFor, nonRetryable, send, summariseBody } from './http';
+import { HttpClient, type HttpResponse } from './http-client';
+import { failureFor, nonRetryable, send, summariseBody } from './http';
 
 export interface CyclrOptions {
   baseUrl: string;
@@ -30,7 +30,7 @@ export class CyclrClient {
   private connectorIds = new Map<string, number>();
 
   constructor(private readonly opts: CyclrOptions) {
-    this.http = createHttp(opts.baseUrl, opts.timeoutMs);
+    this.http = new HttpClient(opts.baseUrl, opts.timeoutMs);
   }
 
   private async token(): Promise<string> {

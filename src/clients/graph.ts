@@ -2,8 +2,8 @@
 // the app is upserted by uniqueName, the service principal tolerates 409, and secrets carry a
 // marker so a retried addPassword can find (and retire) what an interrupted attempt created.
 import { FailureTypes } from '../shared/failures';
-import type { HttpClient, HttpResponse } from './http-client';
-import { createHttp, failureFor, nonRetryable, send, summariseBody, transientFailure } from './http';
+import { HttpClient, type HttpResponse } from './http-client';
+import { failureFor, nonRetryable, send, summariseBody, transientFailure } from './http';
 import type { GraphTokenProvider } from './identity';
 
 /** Well-known ids (external-apis.md 2.1). */
@@ -32,7 +32,7 @@ export class GraphClient {
     timeoutMs: number,
     private readonly tokens: GraphTokenProvider,
   ) {
-    this.http = createHttp(`${baseUrl}/v1.0`, timeoutMs);
+    this.http = new HttpClient(`${baseUrl}/v1.0`, timeoutMs);
   }
 
   private async request(

@@ -1,18 +1,14 @@
-// One HTTP client per external service (http-client.ts) and the mapping from HTTP outcomes to
-// the ApplicationFailure types the workflows act on. Never echoes request bodies: they carry
-// secrets.
+// What every service client does around its HTTP calls (http-client.ts): heartbeats and
+// cancellation while waiting, and the mapping from HTTP outcomes to the ApplicationFailure types
+// the workflows act on. Never echoes request bodies: they carry secrets.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { recordExternalCall } from '../observability/external-calls';
 import { redactText, redactValue } from '../secrets/redact';
 import { FailureTypes } from '../shared/failures';
-import { HttpClient, TransportError, type HttpResponse } from './http-client';
+import { TransportError, type HttpResponse } from './http-client';
 
 export type ServiceName = 'identity' | 'graph' | 'cyclr' | 'webhook';
-
-export function createHttp(baseUrl: string, timeoutMs: number): HttpClient {
-  return new HttpClient(baseUrl, timeoutMs);
-}
 
 /** Retry-After in seconds or as an HTTP date, as milliseconds (capped at 10 minutes). */
 export function retryAfterMs(header: unknown, now = Date.now()): number | undefined {

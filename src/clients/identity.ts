@@ -2,8 +2,8 @@
 // shortly before they expire.
 import { classifyAadsts } from '../shared/aadsts';
 import { FailureTypes } from '../shared/failures';
-import type { HttpClient } from './http-client';
-import { createHttp, failureFor, nonRetryable, send, transientFailure, retryAfterMs } from './http';
+import { HttpClient } from './http-client';
+import { failureFor, nonRetryable, send, transientFailure, retryAfterMs } from './http';
 
 const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 
@@ -21,7 +21,7 @@ export class GraphTokenProvider {
   private inflight?: Promise<string>;
 
   constructor(private readonly opts: IdentityOptions) {
-    this.http = createHttp(opts.baseUrl, opts.timeoutMs);
+    this.http = new HttpClient(opts.baseUrl, opts.timeoutMs);
   }
 
   async token(): Promise<string> {

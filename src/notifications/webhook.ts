@@ -2,14 +2,14 @@
 // receiver (chat bridge, ticketing, e-mail relay) deduplicates retries by `id` (also sent as
 // Idempotency-Key). Without NOTIFY_WEBHOOK_URL it only logs that it would have notified.
 import { log } from '@temporalio/activity';
-import { createHttp, failureFor, send } from '../clients/http';
-import type { HttpClient } from '../clients/http-client';
+import { failureFor, send } from '../clients/http';
+import { HttpClient } from '../clients/http-client';
 import type { Config } from '../config';
 import type { Notification } from './notification';
 
 export function notificationActivities(config: Config) {
   const url = config.NOTIFY_WEBHOOK_URL;
-  const http: HttpClient | undefined = url ? createHttp(url, config.HTTP_TIMEOUT_MS) : undefined;
+  const http: HttpClient | undefined = url ? new HttpClient(url, config.HTTP_TIMEOUT_MS) : undefined;
   return {
     async notify(notification: Notification): Promise<{ delivered: boolean }> {
       if (!http) {
