@@ -12,14 +12,14 @@ const SECRET = 'client-secret-value-do-not-leak';
 describe('HttpClient', () => {
   let server: Server;
   let base: string;
-  const seen: { url: string; method: string; type?: string; body: string }[] = [];
+  const seen: { url: string; body: string }[] = [];
 
   before(async () => {
     server = createServer((req: IncomingMessage, res: ServerResponse) => {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
-        seen.push({ url: req.url!, method: req.method!, type: req.headers['content-type'], body });
+        seen.push({ url: req.url!, body });
         if (req.url!.startsWith('/slow')) return; // never answers
         if (req.url!.startsWith('/text')) return res.end('plain words');
         if (req.url!.startsWith('/busy')) {
