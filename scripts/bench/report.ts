@@ -44,6 +44,12 @@ export function reportPhase(
       ` peak RSS ${resources.workerPeakRssMiB.toFixed(0)} MiB (idle ${resources.workerRssAtStartMiB.toFixed(0)} MiB;` +
       ` growth ${per1000(resources.workerPeakRssMiB - resources.workerRssAtStartMiB)} MiB per 1,000)`,
   );
+  const threads = resources.workerThreads;
+  if (threads)
+    console.log(
+      `  worker by thread, CPU s per 1,000: main ${per1000(threads.main)}, workflow ${per1000(threads.workflow)},` +
+        ` V8 and libuv helpers ${per1000(threads.otherJs)}, SDK core ${per1000(threads.core)}`,
+    );
   console.log(
     `  dev server: ${resources.serverCpuSeconds.toFixed(1)} CPU s (${per1000(resources.serverCpuSeconds)} per 1,000)`,
   );

@@ -1,7 +1,9 @@
 // Resource use of the worker and the dev server over one phase: CPU seconds used, peak and
 // sampled RSS (once a second), and requests each simulated service answered.
 import { countsSince, serverRequests, type OperationCounts } from './server-requests';
+import { workerTuning } from '../../src/worker-tuning';
 import { ConnectionCounter } from './sockets';
+import { sampleThreads, threadCpu, type ThreadCpu } from './threads';
 import { sampleProc, type ProcSample, type WorkerProcess } from './worker-process';
 
 export interface RequestSummary {
@@ -13,6 +15,8 @@ export interface PhaseResources {
   workerCpuSeconds: number;
   workerPeakRssMiB: number;
   workerRssAtStartMiB: number;
+  /** The worker's CPU seconds by thread; absent when the worker was restarted during the phase. */
+  workerThreads?: ThreadCpu;
   serverCpuSeconds: number;
   /** This process: the driver (both phases), and the simulators and ingress (the product phase). */
   benchCpuSeconds: number;
@@ -38,6 +42,8 @@ export async function watchResources(
 ) {
   worker.resetPeak();
   const w0: ProcSample = worker.sample();
+  const pid = worker.pid;
+  const threads0 = sampleThreads(pid);
   const s0 = sampleProc(server.pid);
   const q0 = await serverRequests(server.metricsUrl);
   const b0 = process.cpuUsage();
@@ -62,6 +68,10 @@ export async function watchResources(
     async finish(): Promise<PhaseResources> {
       clearInterval(timer);
       const w1 = worker.sample();
+      // The SDK runs workflow code on one thread unless WORKER_WORKFLOW_THREADS says otherwise.
+      const workflowThreads = workerTuning().workflowThreadPoolSize ?? 1;
+      const workerThreads =
+        worker.pid === pid ? threadCpu(pid, threads0, sampleThreads(pid), workflowThreads) : undefined;
       const s1 = sampleProc(server.pid);
       const q1 = await serverRequests(server.metricsUrl);
       const requests: Record<string, number> = {};
@@ -74,6 +84,7 @@ export async function watchResources(
         workerCpuSeconds: w1.cpuSeconds - w0.cpuSeconds,
         workerPeakRssMiB: w1.peakRssMiB,
         workerRssAtStartMiB: w0.rssMiB,
+        workerThreads,
         serverCpuSeconds: s1.cpuSeconds - s0.cpuSeconds,
         benchCpuSeconds: ((b) => b.user + b.system)(process.cpuUsage(b0)) / 1e6,
         rssSeries,
