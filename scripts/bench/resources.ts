@@ -15,7 +15,7 @@ export interface PhaseResources {
   workerCpuSeconds: number;
   workerPeakRssMiB: number;
   workerRssAtStartMiB: number;
-  /** The worker's CPU seconds by thread; absent when the worker was restarted during the phase. */
+  /** The worker's CPU seconds by thread; absent if the worker exited or restarted meanwhile. */
   workerThreads?: ThreadCpu;
   serverCpuSeconds: number;
   /** This process: the driver (both phases), and the simulators and ingress (the product phase). */
@@ -70,8 +70,11 @@ export async function watchResources(
       const w1 = worker.sample();
       // The SDK runs workflow code on one thread unless WORKER_WORKFLOW_THREADS says otherwise.
       const workflowThreads = workerTuning().workflowThreadPoolSize ?? 1;
+      const threads1 = sampleThreads(pid);
       const workerThreads =
-        worker.pid === pid ? threadCpu(pid, threads0, sampleThreads(pid), workflowThreads) : undefined;
+        worker.pid === pid && threads1.size > 0
+          ? threadCpu(pid, threads0, threads1, workflowThreads)
+          : undefined;
       const s1 = sampleProc(server.pid);
       const q1 = await serverRequests(server.metricsUrl);
       const requests: Record<string, number> = {};

@@ -2,15 +2,23 @@
 // thread does the work. On a machine with more cores than busy threads, one thread's CPU per
 // onboarding, not the process's, sets the worker's ceiling.
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpuSecondsOfStat } from './worker-process';
 
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
-/** tid -> [thread name, CPU seconds so far]. A thread that ends between listing and reading is skipped. */
+/**
+ * tid -> [thread name, CPU seconds so far]. A thread that ends between listing and reading is
+ * skipped; a process that has exited gives an empty sample.
+ */
 export type ThreadSample = Map<number, [string, number]>;
 
 export function sampleThreads(pid: number): ThreadSample {
   const threads: ThreadSample = new Map();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return threads;
+  }
+  for (const tid of tids) {
     let stat: string;
     try {
       stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
@@ -18,8 +26,7 @@ export function sampleThreads(pid: number): ThreadSample {
       continue;
     }
     const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    threads.set(Number(tid), [name, (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND]);
+    threads.set(Number(tid), [name, cpuSecondsOfStat(stat)]);
   }
   return threads;
 }
