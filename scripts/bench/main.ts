@@ -3,7 +3,7 @@
 // ingress and worker processes; see docs/benchmarks.md.
 import { execSync } from 'node:child_process';
 import { cpus, freemem, totalmem } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { runParked } from './parked';
 import { startStack } from './stack';
 import { runThroughput } from './throughput';
@@ -22,7 +22,12 @@ const program = new Command('bench')
   .option('--warmup <count>', 'workflows run before each measured phase', positive, 20)
   .option('--hold <seconds>', 'parked run: how long the wave waits before consent', positive, 30)
   .option('--timeout <seconds>', 'give up on a phase after this long', positive, 7200)
-  .option('--only <phase>', 'throughput run: only "baseline" or only "product" (no ratio)')
+  .addOption(
+    new Option('--only <phase>', 'throughput run: only one phase (no ratio)').choices([
+      'baseline',
+      'product',
+    ]),
+  )
   .option(
     '--rounds <count>',
     'throughput run: baseline and product this many times, alternating which goes first; the median ratio is the figure (a machine drifts over minutes)',
