@@ -1,7 +1,7 @@
-// Resource use of the worker and the dev server over one phase: CPU seconds used, peak and
-// sampled RSS (once a second), and requests each simulated service answered.
-import { countsSince, serverRequests, type OperationCounts } from './server-requests';
+// Resource use of the worker and the dev server over one phase: CPU seconds used (the worker's also
+// by thread), peak and sampled RSS (once a second), and requests each simulated service answered.
 import { workerTuning } from '../../src/worker-tuning';
+import { countsSince, serverRequests, type OperationCounts } from './server-requests';
 import { ConnectionCounter } from './sockets';
 import { sampleThreads, threadCpu, type ThreadCpu } from './threads';
 import { sampleProc, type ProcSample, type WorkerProcess } from './worker-process';
