@@ -57,14 +57,19 @@ const transportCode = (err: unknown): string => {
 };
 
 export class HttpClient {
+  /** The base URL without its trailing slashes, trimmed once rather than on every call. */
+  private readonly trimmedBase: string;
+
   constructor(
     private readonly baseUrl: string,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.trimmedBase = baseUrl.replace(/\/+$/, '');
+  }
 
   /** As axios joined them: the base URL untouched when the path is empty (a webhook's own URL). */
   private urlFor(path: string | undefined): string {
-    return path ? `${this.baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}` : this.baseUrl;
+    return path ? `${this.trimmedBase}/${path.replace(/^\/+/, '')}` : this.baseUrl;
   }
 
   async request<T = ResponseBody>(req: HttpRequest): Promise<HttpResponse<T>> {
