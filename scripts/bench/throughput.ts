@@ -1,6 +1,6 @@
 // `npm run bench -- --n N`: the baseline and the product, on the same dev server, each with its
-// own worker process configured the same (src/worker-tuning.ts from the environment), in
-// alternating order round after round.
+// own long-lived worker process configured the same (src/worker-tuning.ts from the environment),
+// in alternating order round after round.
 import { ONBOARDING_WORKFLOW_TYPE } from '../../src/shared/names';
 import { runBaselinePhase } from './baseline-phase';
 import { seedCustomers, type Customer } from './customers';
@@ -10,7 +10,8 @@ import { watchResources } from './resources';
 import type { Stack } from './stack';
 import { median } from './stats';
 import { closedCount } from './step-watcher';
-import { startWorkerProcess, type WorkerProcess } from './worker-process';
+import { superviseWorker, type SupervisedWorker } from './supervisor';
+import { startWorkerProcess } from './worker-process';
 
 export interface ThroughputOptions {
   n: number;
@@ -24,26 +25,31 @@ export interface ThroughputOptions {
   rounds: number;
 }
 
-async function startTimed(script: string, env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
-  const t0 = Date.now();
-  const worker = await startWorkerProcess(script, env);
-  const { cpuSeconds, rssMiB } = worker.sample();
-  console.log(
-    `  ${script}: polling after ${((Date.now() - t0) / 1000).toFixed(1)} s, ${cpuSeconds.toFixed(1)} CPU s, RSS ${rssMiB.toFixed(0)} MiB`,
-  );
-  return worker;
-}
-
 export async function runThroughput(stack: Stack, opts: ThroughputOptions): Promise<void> {
   const run = `r${Date.now() % 100000}`;
   const perRound = opts.n + opts.warmup;
-  const prewarmed = opts.only ? 0 : opts.n;
+  const prewarmed = opts.only === 'baseline' ? 0 : opts.n;
   console.log(`seeding ${prewarmed + perRound * opts.rounds} customers in the simulators...`);
   const seeded = await seedCustomers(stack.sims.url, run, prewarmed + perRound * opts.rounds);
   const customers = seeded.slice(prewarmed);
 
-  if (!opts.only) await prewarm(stack, `${run}-pre`, seeded.slice(0, prewarmed), opts);
+  const workers = await startWorkers(stack, opts);
+  try {
+    await prewarm(stack, workers, `${run}-pre`, seeded.slice(0, prewarmed), opts);
+    await runRounds(stack, workers, run, customers, opts);
+  } finally {
+    await Promise.all([workers.baseline?.stop(), workers.product?.stop()]);
+  }
+}
 
+async function runRounds(
+  stack: Stack,
+  workers: Workers,
+  run: string,
+  customers: Customer[],
+  opts: ThroughputOptions,
+): Promise<void> {
+  const perRound = opts.n + opts.warmup;
   const ratios: number[] = [];
   const cpuRatios: number[] = [];
   for (let round = 0; round < opts.rounds; round++) {
@@ -52,8 +58,8 @@ export async function runThroughput(stack: Stack, opts: ThroughputOptions): Prom
     // Alternate which phase goes first: the second runs on a server holding the first's
     // workflows, so a fixed order would always favour one of them.
     const runBaseline = async () =>
-      opts.only === 'product' ? undefined : baselineRun(stack, `${run}-${round}`, opts);
-    const runProduct = async () => (opts.only === 'baseline' ? undefined : productRun(stack, mine, opts));
+      workers.baseline && baselineRun(stack, workers.baseline, `${run}-${round}`, opts);
+    const runProduct = async () => workers.product && productRun(stack, workers.product, mine, opts);
     let baseline: PhaseFigures | undefined;
     let product: PhaseFigures | undefined;
     if (round % 2 === 0) {
@@ -85,62 +91,86 @@ export async function runThroughput(stack: Stack, opts: ThroughputOptions): Prom
   }
 }
 
-/** Runs `use` with a baseline worker process polling, and stops the worker after it. */
-async function withBaselineWorker<T>(stack: Stack, use: (worker: WorkerProcess) => Promise<T>): Promise<T> {
-  const worker = await startTimed('scripts/bench/baseline-worker.ts', {
-    ...stack.workerEnv,
-    WORKFLOW_BUNDLE_PATH: stack.bundles.baseline,
+interface Workers {
+  baseline?: SupervisedWorker;
+  product?: SupervisedWorker;
+}
+
+/**
+ * One worker process of each kind for the whole run, serving every phase of its kind as a
+ * production worker serves wave after wave. A fresh worker per phase measured the product's JIT
+ * warm-up: its own code (activities, HTTP clients, codec, interceptors) took 200-400 onboardings
+ * to reach steady CPU per onboarding, the bare workflow's about 20 (docs/benchmarks.md, "Ninth
+ * session"). Supervised: one that exits is restarted and the phase says so.
+ */
+async function startWorkers(stack: Stack, opts: ThroughputOptions): Promise<Workers> {
+  const baseline =
+    opts.only === 'product'
+      ? undefined
+      : await startSupervised('scripts/bench/baseline-worker.ts', {
+          ...stack.workerEnv,
+          WORKFLOW_BUNDLE_PATH: stack.bundles.baseline,
+        });
+  const product =
+    opts.only === 'baseline'
+      ? undefined
+      : await startSupervised('src/worker.ts', {
+          ...stack.workerEnv,
+          ...(opts.bundleAtStart ? {} : { WORKFLOW_BUNDLE_PATH: stack.bundles.product }),
+        });
+  return { baseline, product };
+}
+
+function startSupervised(script: string, env: NodeJS.ProcessEnv): Promise<SupervisedWorker> {
+  return superviseWorker(async () => {
+    const t0 = Date.now();
+    const worker = await startWorkerProcess(script, env);
+    const { cpuSeconds, rssMiB } = worker.sample();
+    console.log(
+      `  ${script}: polling after ${((Date.now() - t0) / 1000).toFixed(1)} s, ${cpuSeconds.toFixed(1)} CPU s, RSS ${rssMiB.toFixed(0)} MiB`,
+    );
+    return worker;
   });
-  try {
-    return await use(worker);
-  } finally {
-    await worker.stop();
-  }
 }
 
 /**
  * A round that is not counted, before the first: N bare workflows, then N onboardings. On an
  * empty dev server the first phase ran a fifth faster than any later one; after bare workflows
  * alone, round 1 (baseline first) still gave the lowest ratio of the four in each of four runs
- * (0.59-0.80 against 0.76-0.93). So the product's paths (in the server, and the simulators,
- * ingress and browser in this process) are warmed too, as the baseline's were.
+ * (0.59-0.80 against 0.76-0.93). So the product's paths (in the server, the workers, and the
+ * simulators, ingress and browser in this process) are warmed too, as the baseline's were.
  */
 async function prewarm(
   stack: Stack,
+  workers: Workers,
   run: string,
   customers: Customer[],
   opts: ThroughputOptions,
 ): Promise<void> {
   const { client } = stack.server;
-  console.log(`\nwarming up with ${opts.n} bare workflows and ${opts.n} onboardings (not counted)`);
-  await withBaselineWorker(stack, () =>
-    runBaselinePhase(client, run, opts.n, opts.concurrency, opts.timeoutMs),
-  );
-  await withProductWorker(stack, opts, () =>
-    runProductPhase(client, customers, opts.concurrency, opts.timeoutMs),
-  );
+  const what = [workers.baseline && `${opts.n} bare workflows`, workers.product && `${opts.n} onboardings`];
+  console.log(`\nwarming up with ${what.filter(Boolean).join(' and ')} (not counted)`);
+  if (workers.baseline) await runBaselinePhase(client, run, opts.n, opts.concurrency, opts.timeoutMs);
+  if (workers.product) await runProductPhase(client, customers, opts.concurrency, opts.timeoutMs);
 }
 
-/** Runs `use` with the product's worker process (src/worker.ts) polling, and stops it after. */
-async function withProductWorker<T>(
+/** Prints the restarts of `worker` that happened while `phase` ran: its figures then mix two processes. */
+async function noteRestarts<T>(worker: SupervisedWorker, phase: () => Promise<T>): Promise<T> {
+  const before = worker.restarts().length;
+  const result = await phase();
+  for (const line of worker.restarts().slice(before))
+    console.log(`  worker restart during the phase: ${line}`);
+  return result;
+}
+
+async function baselineRun(
   stack: Stack,
+  worker: SupervisedWorker,
+  run: string,
   opts: ThroughputOptions,
-  use: (worker: WorkerProcess) => Promise<T>,
-): Promise<T> {
-  const worker = await startTimed('src/worker.ts', {
-    ...stack.workerEnv,
-    ...(opts.bundleAtStart ? {} : { WORKFLOW_BUNDLE_PATH: stack.bundles.product }),
-  });
-  try {
-    return await use(worker);
-  } finally {
-    await worker.stop();
-  }
-}
-
-async function baselineRun(stack: Stack, run: string, opts: ThroughputOptions): Promise<PhaseFigures> {
-  console.log('baseline: starting its worker');
-  return withBaselineWorker(stack, async (worker) => {
+): Promise<PhaseFigures> {
+  console.log('\nbaseline:');
+  return noteRestarts(worker, async () => {
     await runBaselinePhase(stack.server.client, `${run}w`, opts.warmup, opts.concurrency, opts.timeoutMs);
     const resources = await watchResources(worker, stack.server);
     const outcome = await runBaselinePhase(
@@ -158,15 +188,16 @@ async function baselineRun(stack: Stack, run: string, opts: ThroughputOptions): 
 
 async function productRun(
   stack: Stack,
+  worker: SupervisedWorker,
   customers: Customer[],
   opts: ThroughputOptions,
 ): Promise<PhaseFigures> {
   const { client } = stack.server;
-  console.log('\nproduct: starting its worker');
-  return withProductWorker(stack, opts, async (productWorker) => {
+  console.log('\nproduct:');
+  return noteRestarts(worker, async () => {
     // The warm-up also has the owner workflow register the shared app once.
     await runProductPhase(client, customers.slice(opts.n), opts.concurrency, opts.timeoutMs);
-    const resources = await watchResources(productWorker, stack.server, stack.sims.url);
+    const resources = await watchResources(worker, stack.server, stack.sims.url);
     const outcome = await runProductPhase(
       client,
       customers.slice(0, opts.n),
