@@ -12,6 +12,8 @@ export interface PhaseFigures {
   seconds: number;
   /** Worker, dev server and bench process together: what an onboarding costs the machine. */
   cpuMsPerOnboarding: number;
+  /** The dev server alone: the same work per onboarding in both phases, so a gauge of the host. */
+  serverCpuMsPerOnboarding: number;
 }
 
 export function reportPhase(
@@ -80,5 +82,6 @@ export function reportPhase(
     console.log(
       `  worker TCP connections to the simulators (sampled every 5 s): ${resources.simConnections.distinct} distinct, at most ${resources.simConnections.peakOpen} open at once`,
     );
-  return { throughput, seconds, cpuMsPerOnboarding };
+  const serverCpuMsPerOnboarding = (resources.serverCpuSeconds * 1000) / n;
+  return { throughput, seconds, cpuMsPerOnboarding, serverCpuMsPerOnboarding };
 }

@@ -80,6 +80,15 @@ async function runRounds(
           ` CPU per onboarding, baseline / product: ${cpuRatios.at(-1)!.toFixed(2)}` +
           ` (${baseline.cpuMsPerOnboarding.toFixed(0)} / ${product.cpuMsPerOnboarding.toFixed(0)} ms)`,
       );
+      // The dev server does the same work per onboarding for both (docs/benchmarks.md, "Seventh
+      // session"), so its cost moving between the phases is the host, not the product.
+      const server = product.serverCpuMsPerOnboarding / baseline.serverCpuMsPerOnboarding;
+      console.log(
+        `the host: the dev server's CPU per onboarding (the same work in both phases), product / baseline: ${server.toFixed(2)}` +
+          (Math.abs(server - 1) > 0.05
+            ? ` (the host was ${server > 1 ? 'slower' : 'faster'} during the product's phase: this round's ratio is ${server > 1 ? 'low' : 'high'})`
+            : ''),
+      );
     }
   }
   if (ratios.length > 1) {
