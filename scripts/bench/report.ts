@@ -12,7 +12,7 @@ export interface PhaseFigures {
   seconds: number;
   /** Worker, dev server and bench process together: what an onboarding costs the machine. */
   cpuMsPerOnboarding: number;
-  /** The dev server alone: the same work per onboarding in both phases, so a gauge of the host. */
+  /** The dev server alone: nearly the same work per onboarding in both phases, so a gauge of the host. */
   serverCpuMsPerOnboarding: number;
 }
 
