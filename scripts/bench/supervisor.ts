@@ -51,7 +51,6 @@ export async function superviseWorker(start: () => Promise<WorkerProcess>): Prom
       earlierPeak = 0;
       current.resetPeak();
     },
-    output: () => current.output(),
     exited: new Promise(() => {}),
     restarts: () => [...restarts],
     async stop() {

@@ -8,6 +8,7 @@ import { adopt } from './children';
 
 const root = resolve(__dirname, '..', '..');
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+const OUTPUT_TAIL_CHARS = 64 * 1024;
 
 export interface ProcSample {
   cpuSeconds: number;
@@ -19,7 +20,6 @@ export interface WorkerProcess {
   pid: number;
   sample(): ProcSample;
   resetPeak(): void;
-  output(): string;
   /** Resolves with the exit code or signal if the process ends other than by stop(). */
   exited: Promise<number | string | null>;
   stop(): Promise<void>;
@@ -54,9 +54,15 @@ export async function startWorkerProcess(script: string, env: NodeJS.ProcessEnv)
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
+  // Only the end is ever shown (a failed start, an unexpected exit), and a worker now lives for a
+  // whole run, logging a line or two per onboarding: keep a bounded tail.
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  const keep = (d: Buffer) => {
+    output += d;
+    if (output.length > 2 * OUTPUT_TAIL_CHARS) output = output.slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   await new Promise<void>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`${script} did not start in 120 s:\n${output}`)), 120_000);
     const onExit = (code: number | null) => {
@@ -86,7 +92,6 @@ export async function startWorkerProcess(script: string, env: NodeJS.ProcessEnv)
     pid,
     sample: () => sampleProc(pid),
     resetPeak: () => writeFileSync(`/proc/${pid}/clear_refs`, '5'),
-    output: () => output,
     exited,
     async stop() {
       stopping = true;
