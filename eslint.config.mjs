@@ -37,6 +37,12 @@ export default tseslint.config(
               group: ['../config', '../ingress/*', '../secrets/*'],
               message: 'Workflows must not read configuration or secrets.',
             },
+            {
+              group: ['../shared/validation'],
+              allowTypeImports: true,
+              message:
+                'Its schemas are built at module level; take them from ./schemas (built once per workflow thread) and helpers from ../shared/schemas.',
+            },
           ],
         },
       ],

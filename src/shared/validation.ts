@@ -1,159 +1,26 @@
-// Input and signal schemas, shared by the CLI, the HTTP ingress and the workflow itself (which
-// re-validates signals, since anyone with the official `temporal` CLI can send one).
-//
-// zod/mini rather than zod's classic API: the workflow bundle evaluates its modules again for every
-// workflow run (and every replay after eviction), and classic zod cost about 10 ms of the workflow
-// thread each time, mini about 2 (docs/benchmarks.md). Mini loads no locale, so every check names
-// its own message.
+// The input and signal schemas built once for the code outside the workflow sandbox: the CLI and the
+// HTTP ingress. The workflows build their own set (src/workflows/schemas.ts).
 import * as z from 'zod/mini';
-import type { $ZodError } from 'zod/v4/core';
+import { buildSchemas, describeIssues } from './schemas';
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
-/** Hosts of Dynamics 365 orgs in the public and sovereign clouds. */
-const DYNAMICS_HOST =
-  /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.(api\.)?crm\d*\.(dynamics\.com|dynamics\.cn|microsoftdynamics\.us|appsplatform\.us|microsoftdynamics\.de)$/i;
-const DURATION = /^\d+(\.\d+)?\s*(ms|s|m|h|d|w|seconds?|minutes?|hours?|days?|weeks?)$/i;
+export {
+  describeIssues,
+  type ConsentGranted,
+  type OnboardingInput,
+  type ResourceCorrected,
+  type SignInCompleted,
+  type ValidOnboardingInput,
+} from './schemas';
 
-const EXPECTED_STRING = 'expected a string';
-const atMost = (n: number) => z.maxLength(n, { error: `at most ${n} characters` });
-/** An optional free-text field of at most `n` characters. */
-const text = (n: number) => z.optional(z.string({ error: EXPECTED_STRING }).check(atMost(n)));
-
-export const accountIdSchema = z.string({ error: 'required: the Cyclr account API ID' }).check(
-  z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
-    error:
-      'expected the Cyclr account API ID: 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit',
-  }),
-);
-
-export const tenantSchema = z.pipe(
-  z.string({ error: "required: the customer's Entra tenant id (GUID) or verified domain" }).check(
-    z.trim(),
-    z.refine((v) => !['common', 'organizations', 'consumers'].includes(v.toLowerCase()), {
-      error:
-        "expected the customer's own tenant (GUID or domain such as contoso.onmicrosoft.com), not common/organizations/consumers",
-      abort: true,
-    }),
-    z.refine((v) => GUID.test(v) || DOMAIN.test(v), {
-      error:
-        "expected the customer's Entra tenant id (a GUID) or verified domain such as contoso.onmicrosoft.com",
-    }),
-  ),
-  z.transform((v: string) => v.toLowerCase()),
-);
-
-/** Why `value` is not a Dynamics org URL, or null when it is one. */
-function resourceUrlProblem(value: string): string | null {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `"${value.slice(0, 80)}" is not a URL`;
-  }
-  if (url.protocol !== 'https:') return 'must use https';
-  if (url.username || url.password) return 'must not contain credentials';
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash)
-    return 'must be the org root, with no path, query or fragment';
-  if (url.port) return 'must not have a port';
-  if (!DYNAMICS_HOST.test(url.hostname)) return `host "${url.hostname}" is not a Dynamics 365 org host`;
-  return null;
-}
-
-/** Normalised to `https://host` (lower case, no trailing slash): the form Cyclr's Resource property takes. */
-export const resourceUrlSchema = z.pipe(
-  z
-    .string({ error: "required: the customer's Dynamics org URL, like https://contoso.crm.dynamics.com" })
-    .check(
-      z.trim(),
-      z.superRefine((value, ctx) => {
-        const problem = resourceUrlProblem(value);
-        if (problem)
-          ctx.addIssue({
-            code: 'custom',
-            message: `${problem}; expected the customer's Dynamics org URL, like https://contoso.crm.dynamics.com (copy it from the browser's address bar)`,
-          });
-      }),
-    ),
-  z.transform((value: string) => `https://${new URL(value).hostname.toLowerCase()}`),
-);
-
-const personSchema = z
-  .string({ error: 'required: who did it (a name or e-mail), recorded in the history' })
-  .check(
-    z.trim(),
-    z.minLength(1, { error: 'must not be empty: who did it (a name or e-mail)' }),
-    atMost(200),
-  );
-
-const durationSchema = z
-  .string({ error: EXPECTED_STRING })
-  .check(
-    z.trim(),
-    z.regex(DURATION, { error: 'expected a duration such as "30 minutes", "14 days" or "12h"' }),
-  );
-
-export const onboardingInputSchema = z.object(
-  {
-    cyclrAccountId: accountIdSchema,
-    customerTenant: tenantSchema,
-    resourceUrl: resourceUrlSchema,
-    requester: z.optional(z.string({ error: EXPECTED_STRING }).check(z.trim(), atMost(200))),
-    /** The tenant's admin already granted consent (e.g. for another account): skip the consent wait. */
-    consentAlreadyGranted: z.optional(z.boolean({ error: 'expected true or false' })),
-    /** How long each human wait may last before the onboarding ends as expired. */
-    deadlines: z.optional(
-      z.object(
-        {
-          consent: z.optional(durationSchema),
-          signIn: z.optional(durationSchema),
-          resourceFix: z.optional(durationSchema),
-        },
-        { error: 'expected an object such as {"consent": "14 days"}' },
-      ),
-    ),
-    /** How often a person is reminded (webhook notification) while a human wait lasts; default 1 day. */
-    reminderInterval: z.optional(durationSchema),
-  },
-  { error: 'expected an object with cyclrAccountId, customerTenant and resourceUrl' },
-);
-
-export type OnboardingInput = z.input<typeof onboardingInputSchema>;
-export type ValidOnboardingInput = z.output<typeof onboardingInputSchema>;
-
-export const consentGrantedSchema = z.object(
-  { by: personSchema, note: text(1000) },
-  { error: 'expected an object such as {"by": "jane@partner.example"}' },
-);
-export type ConsentGranted = z.input<typeof consentGrantedSchema>;
-
-export const resourceCorrectedSchema = z.object(
-  { resourceUrl: resourceUrlSchema, by: personSchema },
-  { error: 'expected an object with resourceUrl and by' },
-);
-export type ResourceCorrected = z.input<typeof resourceCorrectedSchema>;
-
-export const signInCompletedSchema = z.object(
-  {
-    ok: z.boolean({ error: 'required: true when the sign-in succeeded' }),
-    error: text(200),
-    errorDescription: text(4000),
-    /** The sign-in attempt the outcome belongs to; an outcome for an older attempt is ignored. */
-    attempt: z.optional(
-      z.int({ error: 'expected a whole number' }).check(z.positive({ error: 'expected a number above 0' })),
-    ),
-    by: text(200),
-  },
-  { error: 'expected an object with ok (true or false)' },
-);
-export type SignInCompleted = z.input<typeof signInCompletedSchema>;
-
-/** One line: `field: problem; field: problem`. */
-export function describeIssues(error: $ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'input'}: ${issue.message}`)
-    .join('; ');
-}
+export const {
+  accountIdSchema,
+  tenantSchema,
+  resourceUrlSchema,
+  onboardingInputSchema,
+  consentGrantedSchema,
+  resourceCorrectedSchema,
+  signInCompletedSchema,
+} = buildSchemas();
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 

@@ -6,7 +6,7 @@ import type { ClassifiedError } from '../shared/aadsts';
 import { ONBOARDING_STEP_SEARCH_ATTRIBUTE } from '../shared/names';
 import type { LastError, OnboardingStatus } from '../shared/status';
 import type { Step, WaitingFor } from '../shared/steps';
-import type { ValidOnboardingInput } from '../shared/validation';
+import type { ValidOnboardingInput } from '../shared/schemas';
 
 export const onboardingStepKey = defineSearchAttributeKey(
   ONBOARDING_STEP_SEARCH_ATTRIBUTE,

@@ -29,18 +29,11 @@ import {
 } from '../shared/messages';
 import type { OnboardingResult } from '../shared/status';
 import type { WaitingFor } from '../shared/steps';
-import {
-  consentGrantedSchema,
-  describeIssues,
-  onboardingInputSchema,
-  resourceCorrectedSchema,
-  signInCompletedSchema,
-  type OnboardingInput,
-  type SignInCompleted,
-} from '../shared/validation';
+import { describeIssues, type OnboardingInput, type SignInCompleted } from '../shared/schemas';
 import { activities, localActivities, localNotifications, notifications } from './activity-options';
 import { OnboardingState } from './onboarding-state';
 import { durationMs } from './durations';
+import { workflowSchemas } from './schemas';
 
 const DEFAULT_DEADLINES = { consent: '30 days', signIn: '7 days', resourceFix: '30 days' };
 /** Entra may answer 65001 for a while after consent was granted (propagation). */
@@ -60,6 +53,8 @@ class Expired extends Error {
 }
 
 export async function dynamicsOnboarding(rawInput: OnboardingInput): Promise<OnboardingResult> {
+  const { onboardingInputSchema, consentGrantedSchema, resourceCorrectedSchema, signInCompletedSchema } =
+    workflowSchemas();
   const parsed = onboardingInputSchema.safeParse(rawInput);
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(
