@@ -1,8 +1,8 @@
 // The schemas the workflows validate input and signals with, built once per workflow thread and
 // shared by every run in it. Preloaded (preload.ts), so it is evaluated before any workflow runs;
 // otherwise the sandbox evaluates a workflow's modules again for every run and every replay after
-// eviction, and building these cost about 0.9 ms of the workflow thread and 95 KiB of heap held
-// per cached run (docs/benchmarks.md, "Tenth session").
+// eviction, and building these cost about 0.7 ms of the workflow thread and 49 KiB of heap held
+// per cached run (scripts/bench/schema-cost.ts; docs/benchmarks.md, "Tenth session").
 //
 // Held in this module's scope, not exported: the SDK deep-freezes what preloaded modules export,
 // and zod writes to a schema on its first use (methods and derived fields it materialises, a
