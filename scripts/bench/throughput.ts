@@ -35,7 +35,19 @@ export async function runThroughput(stack: Stack, opts: ThroughputOptions): Prom
 
   const workers = await startWorkers(stack, opts);
   try {
-    await prewarm(stack, workers, `${run}-pre`, seeded.slice(0, prewarmed), opts);
+    // A round that is not counted, before the first: N bare workflows, then N onboardings. On an
+    // empty dev server the first phase ran a fifth faster than any later one; after bare workflows
+    // alone, round 1 (baseline first) still gave the lowest ratio of the four in each of four runs
+    // (0.59-0.80 against 0.76-0.93). So the product's paths (in the server, the workers, and the
+    // simulators, ingress and browser in this process) are warmed too, as the baseline's were.
+    const { client } = stack.server;
+    const what = [workers.baseline && `${opts.n} bare workflows`, workers.product && `${opts.n} onboardings`];
+    console.log(`\nwarming up with ${what.filter(Boolean).join(' and ')} (not counted)`);
+    if (workers.baseline)
+      await runBaselinePhase(client, `${run}-pre`, opts.n, opts.concurrency, opts.timeoutMs);
+    if (workers.product)
+      await runProductPhase(client, seeded.slice(0, prewarmed), opts.concurrency, opts.timeoutMs);
+
     await runRounds(stack, workers, run, customers, opts);
   } finally {
     await Promise.all([workers.baseline?.stop(), workers.product?.stop()]);
@@ -86,13 +98,7 @@ async function runRounds(
       // moving between the phases by more than that says how much slower the machine ran.
       const server = product.serverCpuMsPerOnboarding / baseline.serverCpuMsPerOnboarding;
       hostGauges.push(server);
-      const pct = Math.round(Math.abs(server - 1) * 100);
-      console.log(
-        `the host gauge: the dev server's CPU per onboarding, product / baseline (nearly the same work in both phases): ${server.toFixed(2)}` +
-          (pct > 5
-            ? ` (${pct} % ${server > 1 ? 'more' : 'less'} CPU for nearly the same work during the product's phase: the machine ran ${server > 1 ? 'slower' : 'faster'}, and this round's ratio is ${server > 1 ? 'low' : 'high'} by about as much)`
-            : ''),
-      );
+      console.log(hostGaugeLine(server));
     }
   }
   if (ratios.length > 1) {
@@ -103,6 +109,15 @@ async function runRounds(
         ` the host gauge by round: ${hostGauges.map((g) => g.toFixed(2)).join(', ')}`,
     );
   }
+}
+
+/** One round's host gauge, with what it means when it is more than 5 % off even. */
+function hostGaugeLine(gauge: number): string {
+  const line = `the host gauge: the dev server's CPU per onboarding, product / baseline (nearly the same work in both phases): ${gauge.toFixed(2)}`;
+  const pct = Math.round(Math.abs(gauge - 1) * 100);
+  if (pct <= 5) return line;
+  const [more, ran, ratio] = gauge > 1 ? ['more', 'slower', 'low'] : ['less', 'faster', 'high'];
+  return `${line} (${pct} % ${more} CPU for nearly the same work during the product's phase: the machine ran ${ran}, and this round's ratio is ${ratio} by about as much)`;
 }
 
 interface Workers {
@@ -145,27 +160,6 @@ function startSupervised(script: string, env: NodeJS.ProcessEnv): Promise<Superv
     );
     return worker;
   });
-}
-
-/**
- * A round that is not counted, before the first: N bare workflows, then N onboardings. On an
- * empty dev server the first phase ran a fifth faster than any later one; after bare workflows
- * alone, round 1 (baseline first) still gave the lowest ratio of the four in each of four runs
- * (0.59-0.80 against 0.76-0.93). So the product's paths (in the server, the workers, and the
- * simulators, ingress and browser in this process) are warmed too, as the baseline's were.
- */
-async function prewarm(
-  stack: Stack,
-  workers: Workers,
-  run: string,
-  customers: Customer[],
-  opts: ThroughputOptions,
-): Promise<void> {
-  const { client } = stack.server;
-  const what = [workers.baseline && `${opts.n} bare workflows`, workers.product && `${opts.n} onboardings`];
-  console.log(`\nwarming up with ${what.filter(Boolean).join(' and ')} (not counted)`);
-  if (workers.baseline) await runBaselinePhase(client, run, opts.n, opts.concurrency, opts.timeoutMs);
-  if (workers.product) await runProductPhase(client, customers, opts.concurrency, opts.timeoutMs);
 }
 
 /** Prints the restarts of `worker` that happened while `phase` ran: its figures then mix two processes. */
