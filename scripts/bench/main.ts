@@ -34,6 +34,14 @@ const program = new Command('bench')
     positive,
     4,
   )
+  .addOption(
+    new Option(
+      '--against-itself',
+      'throughput run: the bare workflow in both phases of each round (how far this machine moves a ratio that is 1)',
+    )
+      .default(false)
+      .conflicts(['only', 'parked']),
+  )
   .option('--bundle-at-start', 'product worker bundles its workflows at start (no prebuilt bundle)', false)
   .option('--db <file>', 'dev server SQLite file (default: in memory)');
 
@@ -68,6 +76,7 @@ async function main(): Promise<void> {
         timeoutMs: opts.timeout * 1000,
         bundleAtStart: opts.bundleAtStart,
         only: opts.only,
+        againstItself: opts.againstItself,
         rounds: opts.rounds,
       });
   } finally {
