@@ -15,6 +15,8 @@ export async function runBaselinePhase(
   n: number,
   concurrency: number,
   timeoutMs: number,
+  /** Called once the last one has closed, before the results are fetched (outside the measured window). */
+  onClosed?: () => Promise<void>,
 ): Promise<PhaseOutcome> {
   const ids = Array.from({ length: n }, (_, i) => `bench-baseline-${run}-${i}`);
   const pool = new Pool(concurrency);
@@ -54,6 +56,7 @@ export async function runBaselinePhase(
     await watcher.stop();
   }
   const closedAt = Date.now();
+  await onClosed?.();
   const results = await workflowResults<BaselineResult>(client, ids, concurrency);
   const ok = results.filter((r): r is BaselineResult => r !== undefined);
   return {

@@ -18,6 +18,8 @@ export async function runProductPhase(
   customers: Customer[],
   concurrency: number,
   timeoutMs: number,
+  /** Called once the last one has closed, before the results are fetched (outside the measured window). */
+  onClosed?: () => Promise<void>,
 ): Promise<PhaseOutcome> {
   const byId = new Map(customers.map((c) => [onboardingWorkflowId(c.accountId), c]));
   const pool = new Pool(concurrency);
@@ -61,6 +63,7 @@ export async function runProductPhase(
     await watcher.stop();
   }
   const closedAt = Date.now();
+  await onClosed?.();
   const results = await workflowResults<OnboardingResult>(client, [...byId.keys()], concurrency);
   const ok = results.filter((r): r is OnboardingResult => r?.outcome === 'verified');
   return {

@@ -6,7 +6,7 @@ import { runBaselinePhase } from './baseline-phase';
 import { seedCustomers, type Customer } from './customers';
 import { runProductPhase } from './product-phase';
 import { reportPhase, type PhaseFigures } from './report';
-import { watchResources } from './resources';
+import { watchResources, type PhaseResources } from './resources';
 import type { Stack } from './stack';
 import { median } from './stats';
 import { closedCount } from './step-watcher';
@@ -189,14 +189,16 @@ async function baselineRun(
   return noteRestarts(worker, async () => {
     await runBaselinePhase(stack.server.client, `${run}w`, opts.warmup, opts.concurrency, opts.timeoutMs);
     const resources = await watchResources(worker, stack.server);
+    let used: PhaseResources | undefined;
     const outcome = await runBaselinePhase(
       stack.server.client,
       run,
       opts.n,
       opts.concurrency,
       opts.timeoutMs,
+      async () => void (used = await resources.finish()),
     );
-    return reportPhase('baseline (bare workflow, no-op activities)', outcome, await resources.finish(), (e) =>
+    return reportPhase('baseline (bare workflow, no-op activities)', outcome, used!, (e) =>
       e.event.startsWith('signal consent'),
     );
   });
@@ -214,16 +216,18 @@ async function productRun(
     // The warm-up also has the owner workflow register the shared app once.
     await runProductPhase(client, customers.slice(opts.n), opts.concurrency, opts.timeoutMs);
     const resources = await watchResources(worker, stack.server, stack.sims.url);
+    let used: PhaseResources | undefined;
     const outcome = await runProductPhase(
       client,
       customers.slice(0, opts.n),
       opts.concurrency,
       opts.timeoutMs,
+      async () => void (used = await resources.finish()),
     );
     const figures = reportPhase(
       'product (dynamicsOnboarding)',
       outcome,
-      await resources.finish(),
+      used!,
       (e) => e.event === 'consent granted',
     );
     const closed = await closedCount(client, ONBOARDING_WORKFLOW_TYPE);
