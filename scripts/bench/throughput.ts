@@ -123,7 +123,7 @@ function hostGaugeLine(gauge: number, second: string): string {
   return (
     `the host gauge: the dev server's CPU per onboarding, ${second} / baseline: ${gauge.toFixed(2)}` +
     ` (on the machine of docs/benchmarks.md: 0.84-1.15 for the bare workflow against itself;` +
-    ` the product's rounds centred at 1.06, its owner workflow's extra server work)`
+    ` the product's rounds centre near 1.05, its own extra server work)`
   );
 }
 
