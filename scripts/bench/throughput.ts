@@ -102,7 +102,8 @@ async function runRounds(
       );
       // How evenly the machine ran between the two phases, read from the dev server's CPU per
       // onboarding. It is not a correction factor: the product asks a few percent more of the
-      // server than the bare workflow (its owner workflow), so its rounds centre above 1.
+      // server than the bare workflow (docs/benchmarks.md, "Eleventh session"), so its rounds
+      // centre above 1.
       const server = product.serverCpuMsPerOnboarding / baseline.serverCpuMsPerOnboarding;
       hostGauges.push(server);
       console.log(hostGaugeLine(server, second));
