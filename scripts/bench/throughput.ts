@@ -30,7 +30,7 @@ export interface ThroughputOptions {
 export async function runThroughput(stack: Stack, opts: ThroughputOptions): Promise<void> {
   const run = `r${Date.now() % 100000}`;
   const perRound = opts.n + opts.warmup;
-  const prewarmed = opts.only === 'baseline' || opts.againstItself ? 0 : opts.n;
+  const prewarmed = runsProduct(opts) ? opts.n : 0;
   console.log(`seeding ${prewarmed + perRound * opts.rounds} customers in the simulators...`);
   const seeded = await seedCustomers(stack.sims.url, run, prewarmed + perRound * opts.rounds);
   const customers = seeded.slice(prewarmed);
@@ -128,6 +128,11 @@ function hostGaugeLine(gauge: number, second: string): string {
   );
 }
 
+/** Whether the run has product phases (and so a product worker and seeded customers). */
+function runsProduct(opts: ThroughputOptions): boolean {
+  return opts.only !== 'baseline' && !opts.againstItself;
+}
+
 interface Workers {
   baseline?: SupervisedWorker;
   product?: SupervisedWorker;
@@ -148,13 +153,12 @@ async function startWorkers(stack: Stack, opts: ThroughputOptions): Promise<Work
           ...stack.workerEnv,
           WORKFLOW_BUNDLE_PATH: stack.bundles.baseline,
         });
-  const product =
-    opts.only === 'baseline' || opts.againstItself
-      ? undefined
-      : await startSupervised('src/worker.ts', {
-          ...stack.workerEnv,
-          ...(opts.bundleAtStart ? {} : { WORKFLOW_BUNDLE_PATH: stack.bundles.product }),
-        });
+  const product = runsProduct(opts)
+    ? await startSupervised('src/worker.ts', {
+        ...stack.workerEnv,
+        ...(opts.bundleAtStart ? {} : { WORKFLOW_BUNDLE_PATH: stack.bundles.product }),
+      })
+    : undefined;
   return { baseline, product };
 }
 
