@@ -10,6 +10,7 @@ import { consentGrantedSignal, resourceCorrectedSignal, statusQuery } from '../s
 import type { OnboardingResult } from '../src/shared/status';
 import { startHarness, type Harness } from './helpers/harness';
 import { adminConsents, startOnboarding, userSignsIn } from './helpers/flow';
+import { WORKFLOW_STACK_TRACE_LIMIT } from '../src/workflows/stack-trace-limit';
 
 let h: Harness;
 before(async () => {
@@ -174,6 +175,23 @@ test('cancelling stops cleanly and records what was done', async () => {
   assert.ok(status.timeline.some((t) => t.step === 'registering-app' && t.event === 'app ready'));
   const described = await handle.describe();
   assert.deepEqual(described.searchAttributes.OnboardingStep, ['cancelled']);
+});
+
+test('a waiting onboarding: the stack-trace query keeps few frames per stack and still names the wait', async () => {
+  const customer = await h.sim.seedCustomer();
+  const handle = await startOnboarding(h, customer);
+  await waitUntil(h.env.client, handle.workflowId, 'consent');
+  const trace = await handle.query<string>('__stack_trace');
+  const stacks = trace.split(/\n\n+/).filter((s) => s.trim());
+  assert.ok(stacks.length > 0, trace);
+  for (const stack of stacks) {
+    const frames = stack.split('\n').filter((line) => /^\s+at /.test(line));
+    assert.ok(frames.length <= WORKFLOW_STACK_TRACE_LIMIT, stack);
+  }
+  // Our own async steps' promises still show where the onboarding waits, at source lines.
+  assert.match(trace, /at waitForConsent \(.*src\/workflows\/onboarding\.ts:\d+/);
+  assert.match(trace, /at humanWait \(.*src\/workflows\/onboarding\.ts:\d+/);
+  await handle.cancel();
 });
 
 test('invalid input fails fast with the field named, before any external call', async () => {

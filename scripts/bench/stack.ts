@@ -42,7 +42,11 @@ export async function startStack(dbFilename?: string): Promise<Stack> {
     freePort(),
     // As npm run build:bundle does for a worker without traces (the bench exports none).
     bundleTo(dir, 'product', workflowBundleOptions(false)),
-    bundleTo(dir, 'baseline', { workflowsPath: require.resolve('./baseline-workflows') }),
+    // The bare workflow gets the product's SDK setting too (the sandbox's stack-trace limit).
+    bundleTo(dir, 'baseline', {
+      workflowsPath: require.resolve('./baseline-workflows'),
+      preloadModules: [require.resolve('../../src/workflows/stack-trace-limit')],
+    }),
   ]);
   const config = loadConfig(
     {},
