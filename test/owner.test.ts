@@ -131,9 +131,18 @@ test('holders reported under load ride together in few signals, and a long histo
   }
   assert.equal(status.holders, 230, 'every holder reached the owner, across continue-as-new');
 
-  const runs: string[] = [];
-  for await (const run of h.env.client.workflow.list({ query: `WorkflowId = '${ownerId}'` }))
-    runs.push(run.runId);
+  // Visibility is eventually consistent: the new run's record can lag the query that reached it.
+  const listRuns = async (): Promise<string[]> => {
+    const ids: string[] = [];
+    for await (const run of h.env.client.workflow.list({ query: `WorkflowId = '${ownerId}'` }))
+      ids.push(run.runId);
+    return ids;
+  };
+  let runs = await listRuns();
+  while (runs.length < 2 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 200));
+    runs = await listRuns();
+  }
   assert.ok(runs.length >= 2, `the owner continued as new (${runs.length} runs)`);
   let signals = 0;
   for (const runId of runs) {
