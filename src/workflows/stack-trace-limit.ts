@@ -4,9 +4,9 @@
 // are made deeper than a bare workflow's (its helpers and interceptors). Four frames cut the
 // workflow thread's CPU per onboarding by about a sixth (docs/benchmarks.md, "Twelfth session").
 // What is kept: an error's throw site and three callers; in the stack-trace query, each pending
-// promise's innermost four frames, which for our own async steps name the step (humanWait <-
-// waitForConsent <- dynamicsOnboarding). What an onboarding waits for, and why, is the status
-// query's job.
+// promise's innermost four frames, which for our own async steps still name the wait at its
+// source line (waitForConsent, humanWait; test/onboarding.test.ts). What an onboarding waits for,
+// and why, is the status query's job.
 //
 // Set once per workflow thread, before the SDK freezes the sandbox's globals: the worker preloads
 // this module (preload.ts), and the benchmark's bare workflow preloads it too, so both pay the
