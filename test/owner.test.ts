@@ -10,6 +10,7 @@ import { appRegistrationStatusQuery, statusQuery } from '../src/shared/messages'
 import { APP_REGISTRATION_WORKFLOW_TYPE, appRegistrationWorkflowId, TASK_QUEUE } from '../src/shared/names';
 import { startOnboarding } from './helpers/flow';
 import { startHarness, type Harness } from './helpers/harness';
+import { until } from './helpers/until';
 
 const N = 50;
 let h: Harness;
@@ -132,17 +133,18 @@ test('holders reported under load ride together in few signals, and a long histo
   assert.equal(status.holders, 230, 'every holder reached the owner, across continue-as-new');
 
   // Visibility is eventually consistent: the new run's record can lag the query that reached it.
-  const listRuns = async (): Promise<string[]> => {
-    const ids: string[] = [];
-    for await (const run of h.env.client.workflow.list({ query: `WorkflowId = '${ownerId}'` }))
-      ids.push(run.runId);
-    return ids;
-  };
-  let runs = await listRuns();
-  while (runs.length < 2 && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 200));
-    runs = await listRuns();
-  }
+  let runs: string[] = [];
+  await until(
+    'visibility to list the run the owner continued as',
+    async () => {
+      const ids: string[] = [];
+      for await (const run of h.env.client.workflow.list({ query: `WorkflowId = '${ownerId}'` }))
+        ids.push(run.runId);
+      runs = ids;
+      return runs.length >= 2;
+    },
+    30_000,
+  );
   assert.ok(runs.length >= 2, `the owner continued as new (${runs.length} runs)`);
   let signals = 0;
   for (const runId of runs) {
