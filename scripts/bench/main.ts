@@ -14,6 +14,18 @@ const positive = (value: string) => {
   return n;
 };
 
+const simulatorsUrl = (value: string) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('a URL such as http://10.0.0.5:8089 (what `npm run simulators` prints)');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InvalidArgumentError('an http:// or https:// URL');
+  return value;
+};
+
 const program = new Command('bench')
   .description('What one worker sustains: throughput beside a bare-workflow baseline, or a parked wave')
   .option('--n <count>', 'onboardings started at once (throughput run)', positive, 200)
@@ -43,7 +55,12 @@ const program = new Command('bench')
       .conflicts(['only', 'parked']),
   )
   .option('--bundle-at-start', 'product worker bundles its workflows at start (no prebuilt bundle)', false)
-  .option('--db <file>', 'dev server SQLite file (default: in memory)');
+  .option('--db <file>', 'dev server SQLite file (default: in memory)')
+  .option(
+    '--simulators <url>',
+    "simulators already running there (`npm run simulators`, on another host: they then take none of this one's CPU) instead of a process of their own",
+    simulatorsUrl,
+  );
 
 async function main(): Promise<void> {
   const opts = program.parse().opts();
@@ -56,7 +73,7 @@ async function main(): Promise<void> {
   console.log(
     `worker tuning from the environment: ${tuning.map(([k, v]) => `${k}=${v}`).join(' ') || '(defaults)'}`,
   );
-  const stack = await startStack(opts.db);
+  const stack = await startStack({ db: opts.db, simulatorsUrl: opts.simulators });
   console.log(
     `dev server ${stack.server.address}, simulators ${stack.sims.url}, ingress ${stack.config.PUBLIC_BASE_URL}`,
   );

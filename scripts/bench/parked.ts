@@ -50,7 +50,7 @@ export async function runParked(stack: Stack, opts: ParkedOptions): Promise<void
     const { appId } = await client.workflow
       .getHandle<() => Promise<OnboardingResult>>(onboardingWorkflowId(warm.accountId))
       .result();
-    const resources = await watchResources(worker, stack.server, stack.sims.url);
+    const resources = await watchResources(worker, stack.server, stack.sims);
     const rss = () => worker.sample().rssMiB.toFixed(0);
     const closedBefore = await closedCount(client, ONBOARDING_WORKFLOW_TYPE);
     console.log(`\n== parked wave of ${opts.n}: worker RSS ${rss()} MiB before`);
@@ -179,7 +179,10 @@ function reportResources(used: PhaseResources, n: number): void {
   const rssAll = percentiles(series.map(([, v]) => v));
   console.log(
     `  worker over the whole wave: ${used.workerCpuSeconds.toFixed(0)} CPU s (${((used.workerCpuSeconds * 1000) / n).toFixed(1)} per 1,000),` +
-      ` peak RSS ${used.workerPeakRssMiB.toFixed(0)} MiB, RSS p50 ${rssAll.p50.toFixed(0)} MiB; dev server ${used.serverCpuSeconds.toFixed(0)} CPU s`,
+      ` peak RSS ${used.workerPeakRssMiB.toFixed(0)} MiB, RSS p50 ${rssAll.p50.toFixed(0)} MiB; dev server ${used.serverCpuSeconds.toFixed(0)} CPU s` +
+      (used.simulatorCpuSeconds === undefined
+        ? ''
+        : `; simulated services ${used.simulatorCpuSeconds.toFixed(0)} CPU s`),
   );
   console.log(
     `  requests to simulated services: ${Object.entries(used.requests)

@@ -10,7 +10,7 @@ const row = (label: string, p: Percentiles) =>
 export interface PhaseFigures {
   throughput: number;
   seconds: number;
-  /** Worker, dev server and bench process together: what an onboarding costs the machine. */
+  /** Worker, dev server, bench process and simulators together: what an onboarding costs the machine. */
   cpuMsPerOnboarding: number;
   /** The dev server alone: nearly the same work per onboarding in both phases, so a gauge of the host. */
   serverCpuMsPerOnboarding: number;
@@ -56,11 +56,21 @@ export function reportPhase(
     `  dev server: ${resources.serverCpuSeconds.toFixed(1)} CPU s (${per1000(resources.serverCpuSeconds)} per 1,000)`,
   );
   console.log(
-    `  bench process (driver; simulators and ingress in the product phase): ${resources.benchCpuSeconds.toFixed(1)} CPU s (${per1000(resources.benchCpuSeconds)} per 1,000)`,
+    `  bench process (driver; ingress and simulated people in the product phase): ${resources.benchCpuSeconds.toFixed(1)} CPU s (${per1000(resources.benchCpuSeconds)} per 1,000)`,
   );
+  const simulatorCpuSeconds = resources.simulatorCpuSeconds ?? 0;
+  if (resources.simulatorCpuSeconds !== undefined)
+    console.log(
+      `  simulated services (their own process): ${simulatorCpuSeconds.toFixed(1)} CPU s (${per1000(simulatorCpuSeconds)} per 1,000)`,
+    );
   const cpuMsPerOnboarding =
-    ((resources.workerCpuSeconds + resources.serverCpuSeconds + resources.benchCpuSeconds) * 1000) / n;
-  console.log(`  all three processes: ${cpuMsPerOnboarding.toFixed(0)} CPU ms per onboarding`);
+    ((resources.workerCpuSeconds +
+      resources.serverCpuSeconds +
+      resources.benchCpuSeconds +
+      simulatorCpuSeconds) *
+      1000) /
+    n;
+  console.log(`  all processes: ${cpuMsPerOnboarding.toFixed(0)} CPU ms per onboarding`);
   const perOnboarding = (what: string, counts: Record<string, number>) => {
     const calls = Object.entries(counts)
       .filter(([, v]) => v / n >= 0.05)

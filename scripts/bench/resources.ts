@@ -2,6 +2,7 @@
 // by thread), peak and sampled RSS (once a second), and requests each simulated service answered.
 import { workerTuning } from '../../src/worker-tuning';
 import { countsSince, serverRequests, type OperationCounts } from './server-requests';
+import type { BenchSimulators } from './simulators';
 import { ConnectionCounter } from './sockets';
 import { sampleThreads, threadCpu, type ThreadCpu } from './threads';
 import { sampleProc, type ProcSample, type WorkerProcess } from './worker-process';
@@ -18,8 +19,10 @@ export interface PhaseResources {
   /** The worker's CPU seconds by thread; absent if the worker exited or restarted meanwhile. */
   workerThreads?: ThreadCpu;
   serverCpuSeconds: number;
-  /** This process: the driver (both phases), and the simulators and ingress (the product phase). */
+  /** This process: the driver (both phases), the ingress and the simulated people (the product phase). */
   benchCpuSeconds: number;
+  /** The simulated services' process (the product phase), when they run on this host. */
+  simulatorCpuSeconds?: number;
   /** [seconds since phase start, worker RSS MiB] once a second. */
   rssSeries: [number, number][];
   requests: Record<string, number>;
@@ -38,7 +41,7 @@ export async function requestSummary(simUrl: string): Promise<RequestSummary> {
 export async function watchResources(
   worker: WorkerProcess,
   server: { pid: number; metricsUrl: string },
-  simUrl?: string,
+  sims?: BenchSimulators,
 ) {
   worker.resetPeak();
   const w0: ProcSample = worker.sample();
@@ -47,10 +50,11 @@ export async function watchResources(
   const s0 = sampleProc(server.pid);
   const q0 = await serverRequests(server.metricsUrl);
   const b0 = process.cpuUsage();
-  const r0 = simUrl ? await requestSummary(simUrl) : undefined;
+  const r0 = sims ? await requestSummary(sims.url) : undefined;
+  const sim0 = sims?.sample?.();
   const t0 = Date.now();
   const rssSeries: [number, number][] = [[0, w0.rssMiB]];
-  const sockets = simUrl ? new ConnectionCounter(worker.pid, Number(new URL(simUrl).port)) : undefined;
+  const sockets = sims ? new ConnectionCounter(worker.pid, sims.port) : undefined;
   let ticks = 0;
   const timer = setInterval(() => {
     try {
@@ -78,8 +82,9 @@ export async function watchResources(
       const s1 = sampleProc(server.pid);
       const q1 = await serverRequests(server.metricsUrl);
       const requests: Record<string, number> = {};
-      if (simUrl && r0) {
-        const r1 = await requestSummary(simUrl);
+      const sim1 = sims?.sample?.();
+      if (sims && r0) {
+        const r1 = await requestSummary(sims.url);
         for (const [service, { total }] of Object.entries(r1.services))
           requests[service] = total - (r0.services[service]?.total ?? 0);
       }
@@ -90,6 +95,7 @@ export async function watchResources(
         workerThreads,
         serverCpuSeconds: s1.cpuSeconds - s0.cpuSeconds,
         benchCpuSeconds: ((b) => b.user + b.system)(process.cpuUsage(b0)) / 1e6,
+        simulatorCpuSeconds: sim0 && sim1 ? sim1.cpuSeconds - sim0.cpuSeconds : undefined,
         rssSeries,
         requests,
         serverRequests: countsSince(q0.frontend, q1.frontend),

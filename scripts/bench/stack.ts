@@ -1,5 +1,6 @@
-// Everything but the workers: the dev server, the simulators on a free port, the ingress on a free
-// port, the product's configuration pointing at them, and both workflow bundles prebuilt to files.
+// Everything but the workers: the dev server, the simulators (a process of their own, or running at a
+// given URL), the ingress on a free port, the product's configuration pointing at them, and both
+// workflow bundles prebuilt to files.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -12,13 +13,13 @@ import { loadConfig, type Config } from '../../src/config';
 import { startIngress } from '../../src/ingress/server';
 import { workflowBundleOptions } from '../../src/observability/workflow-modules';
 import { loadKeyRing } from '../../src/secrets/keys';
-import { startSimulators, type RunningSimulators } from '../../simulators/server';
 import { startDevServer, type DevServer } from './dev-server';
 import { freePort } from './free-port';
+import { startSimulatorProcess, useRunningSimulators, type BenchSimulators } from './simulators';
 
 export interface Stack {
   server: DevServer;
-  sims: RunningSimulators;
+  sims: BenchSimulators;
   config: Config;
   /** Environment for a worker process: the product's configuration and the server's address. */
   workerEnv: NodeJS.ProcessEnv;
@@ -35,10 +36,10 @@ async function bundleTo(dir: string, name: string, options: BundleOptions): Prom
   return path;
 }
 
-export async function startStack(dbFilename?: string): Promise<Stack> {
+export async function startStack(options: { db?: string; simulatorsUrl?: string } = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'onboarding-bench-'));
   const [sims, ingressPort, product, baseline] = await Promise.all([
-    startSimulators({ port: 0 }),
+    options.simulatorsUrl ? useRunningSimulators(options.simulatorsUrl) : startSimulatorProcess(),
     freePort(),
     // As npm run build:bundle does for a worker without traces (the bench exports none).
     bundleTo(dir, 'product', workflowBundleOptions(false)),
@@ -63,7 +64,7 @@ export async function startStack(dbFilename?: string): Promise<Stack> {
     },
   );
   // The product's payload codec: the driver reads results and status like any client of it.
-  const server = await startDevServer(dataConverter(config), dbFilename);
+  const server = await startDevServer(dataConverter(config), options.db);
   const keys = loadKeyRing(config);
   const ingress: Server = await startIngress({
     config,

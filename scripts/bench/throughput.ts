@@ -91,7 +91,7 @@ async function runRounds(
     }
     if (baseline && product) {
       ratios.push(product.throughput / baseline.throughput);
-      // On a machine the three processes saturate, throughput follows CPU per onboarding: this
+      // On a machine the processes saturate, throughput follows CPU per onboarding: this
       // ratio says how much of the throughput ratio is the product's extra work (docs/benchmarks.md).
       cpuRatios.push(baseline.cpuMsPerOnboarding / product.cpuMsPerOnboarding);
       console.log(
@@ -220,7 +220,7 @@ async function productRun(
   return noteRestarts(worker, async () => {
     // The warm-up also has the owner workflow register the shared app once.
     await runProductPhase(client, customers.slice(opts.n), opts.concurrency, opts.timeoutMs);
-    const resources = await watchResources(worker, stack.server, stack.sims.url);
+    const resources = await watchResources(worker, stack.server, stack.sims);
     let used: PhaseResources | undefined;
     const outcome = await runProductPhase(
       client,

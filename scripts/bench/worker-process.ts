@@ -45,8 +45,15 @@ function profileArgs(): string[] {
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(dir)}`] : [];
 }
 
-/** Starts `script` (a .ts entry point) with node + tsx and waits for its "worker polling" line. */
-export async function startWorkerProcess(script: string, env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
+/**
+ * Starts `script` (a .ts entry point) with node + tsx and waits for the line that says it is ready
+ * (a worker's "worker polling"; the simulators' "simulators listening on").
+ */
+export async function startWorkerProcess(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  readyLine = 'worker polling',
+): Promise<WorkerProcess> {
   const child: ChildProcess = adopt(
     spawn(process.execPath, [...profileArgs(), '--import', 'tsx', resolve(root, script)], {
       cwd: root,
@@ -70,7 +77,7 @@ export async function startWorkerProcess(script: string, env: NodeJS.ProcessEnv)
       fail(new Error(`${script} exited with ${code}:\n${output}`));
     };
     child.stdout!.on('data', function check() {
-      if (!output.includes('worker polling')) return;
+      if (!output.includes(readyLine)) return;
       clearTimeout(timer);
       child.stdout!.off('data', check);
       child.off('exit', onExit);
