@@ -48,10 +48,10 @@ export async function watchResources(
   const pid = worker.pid;
   const threads0 = sampleThreads(pid);
   const s0 = sampleProc(server.pid);
+  const sim0 = sims?.sample?.();
   const q0 = await serverRequests(server.metricsUrl);
   const b0 = process.cpuUsage();
   const r0 = sims ? await requestSummary(sims.url) : undefined;
-  const sim0 = sims?.sample?.();
   const t0 = Date.now();
   const rssSeries: [number, number][] = [[0, w0.rssMiB]];
   const sockets = sims ? new ConnectionCounter(worker.pid, sims.port) : undefined;
@@ -80,9 +80,9 @@ export async function watchResources(
           ? threadCpu(pid, threads0, threads1, workflowThreads)
           : undefined;
       const s1 = sampleProc(server.pid);
+      const sim1 = sims?.sample?.();
       const q1 = await serverRequests(server.metricsUrl);
       const requests: Record<string, number> = {};
-      const sim1 = sims?.sample?.();
       if (sims && r0) {
         const r1 = await requestSummary(sims.url);
         for (const [service, { total }] of Object.entries(r1.services))
