@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { createCyclrClient } from './activities';
+import { createCyclrClient } from './clients/cyclr';
 import { codecServerOptions, startCodecServer } from './codec/server';
 import { loadConfig } from './config';
 import { temporalCliPath } from './embedded/binaries';

@@ -26,7 +26,7 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   try {
     const { stdout, stderr } = await run(
       process.execPath,
-      ['--import', 'tsx', resolve(root, 'src', 'client.ts'), ...args],
+      ['--import', 'tsx', resolve(root, 'src', 'cli', 'main.ts'), ...args],
       {
         cwd: root,
         env: { ...process.env, TEMPORAL_ADDRESS: h.env.address, TEMPORAL_NAMESPACE: 'default' },

@@ -106,7 +106,7 @@ async function cli(args: string[], temporalEnv: Record<string, string>) {
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', join(root, 'src', 'client.ts'), ...args],
+      ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...args],
       { cwd: root, env: { ...process.env, ...configEnv, ...temporalEnv } },
     );
     return { code: 0, stdout, stderr };

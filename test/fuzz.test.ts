@@ -253,7 +253,7 @@ test('thousands of generated bad inputs: refused, nothing started, the onboardin
   ].slice(0, RUNS.opsCli);
   const cliExit: number[] = [];
   await pool(badArgs, 3, async (args) => {
-    const code = await run(process.execPath, ['--import', 'tsx', resolve(root, 'src/client.ts'), ...args], {
+    const code = await run(process.execPath, ['--import', 'tsx', resolve(root, 'src/cli/main.ts'), ...args], {
       cwd: root,
       env: {
         ...process.env,

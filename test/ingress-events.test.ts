@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { waitUntil } from '../src/demo/sample-onboarding';
-import { createCyclrClient } from '../src/activities';
+import { createCyclrClient } from '../src/clients/cyclr';
 import { loadConfig } from '../src/config';
 import { createIngressApp } from '../src/ingress/server';
 import { onboardingWorkflowId } from '../src/shared/names';

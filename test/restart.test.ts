@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { createCyclrClient } from '../src/activities';
+import { createCyclrClient } from '../src/clients/cyclr';
 import { dataConverter } from '../src/codec/data-converter';
 import { loadConfig, type Config } from '../src/config';
 import { temporalCliPath } from '../src/embedded/binaries';

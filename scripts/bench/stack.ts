@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
-import { createCyclrClient } from '../../src/activities';
+import { createCyclrClient } from '../../src/clients/cyclr';
 import { dataConverter } from '../../src/codec/data-converter';
 import { loadConfig, type Config } from '../../src/config';
 import { startIngress } from '../../src/ingress/server';

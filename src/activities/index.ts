@@ -1,7 +1,7 @@
 // All activities, built from their dependencies (clients, keys, a Temporal client).
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import { CyclrClient } from '../clients/cyclr';
+import { createCyclrClient } from '../clients/cyclr';
 import { GraphClient } from '../clients/graph';
 import { GraphTokenProvider } from '../clients/identity';
 import type { KeyRing } from '../secrets/keys';
@@ -11,15 +11,6 @@ import { graphActivities } from './graph';
 import { SecretHolderReports, signalHolders } from './holder-reports';
 import { linkActivities } from './links';
 import { notificationActivities } from '../notifications/webhook';
-
-export function createCyclrClient(config: Config): CyclrClient {
-  return new CyclrClient({
-    baseUrl: config.CYCLR_API_BASE_URL,
-    clientId: config.CYCLR_CLIENT_ID,
-    clientSecret: config.CYCLR_CLIENT_SECRET,
-    timeoutMs: config.HTTP_TIMEOUT_MS,
-  });
-}
 
 export function createActivities(deps: { config: Config; keys: KeyRing; client: Client }) {
   const { config, keys, client } = deps;

@@ -1,4 +1,5 @@
 // Cyclr API: account connectors, their properties, and one-time sign-in tokens.
+import type { Config } from '../config';
 import { FailureTypes } from '../shared/failures';
 import { HttpClient, type HttpResponse } from './http-client';
 import { failureFor, nonRetryable, send, summariseBody } from './http';
@@ -246,4 +247,14 @@ export class CyclrClient {
     }
     return { token: res.data.Token, expiresAtUtc: res.data.ExpiresAtUtc };
   }
+}
+
+/** The Cyclr API client the configuration names (the worker, the ingress and the CLI share it). */
+export function createCyclrClient(config: Config): CyclrClient {
+  return new CyclrClient({
+    baseUrl: config.CYCLR_API_BASE_URL,
+    clientId: config.CYCLR_CLIENT_ID,
+    clientSecret: config.CYCLR_CLIENT_SECRET,
+    timeoutMs: config.HTTP_TIMEOUT_MS,
+  });
 }

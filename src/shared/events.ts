@@ -1,7 +1,7 @@
 // The onboarding event: what a partner's system POSTs to start onboarding one Cyclr account, and
 // how it is signed. The body fields are the onboarding input's own names, so the workflow gets
 // the event as it came (validated field by field with the same schema the CLI uses).
-import * as z from 'zod/mini';
+import { z } from 'zod';
 import { onboardingInputSchema } from './validation';
 
 export const EVENTS_PATH = '/events/onboarding';
@@ -16,17 +16,14 @@ export function signedString(timestamp: string, rawBody: Buffer | string): Buffe
   return Buffer.concat([Buffer.from(`${timestamp}.`), Buffer.from(rawBody)]);
 }
 
-export const onboardingEventSchema = z.extend(onboardingInputSchema, {
+export const onboardingEventSchema = onboardingInputSchema.extend({
   /** The sender's id for the event, echoed back and recorded; optional. */
-  eventId: z.optional(
-    z
-      .string({ error: "expected a string: the sender's id for this event" })
-      .check(
-        z.trim(),
-        z.minLength(1, { error: 'must not be empty when given' }),
-        z.maxLength(200, { error: 'at most 200 characters' }),
-      ),
-  ),
+  eventId: z
+    .string({ error: "expected a string: the sender's id for this event" })
+    .trim()
+    .min(1, { error: 'must not be empty when given' })
+    .max(200, { error: 'at most 200 characters' })
+    .optional(),
 });
 
 export type OnboardingEvent = z.input<typeof onboardingEventSchema>;

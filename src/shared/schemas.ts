@@ -1,25 +1,30 @@
 // Input and signal schemas, as a factory: the CLI, the HTTP ingress (through validation.ts) and the
-// workflow itself (which re-validates signals, since anyone with the official `temporal` CLI can
-// send one) each build a set. The workflow sandbox builds one per workflow thread and shares it
-// across runs (src/workflows/schemas.ts), so nothing here may build a schema at module level: the
-// sandbox would evaluate it, and freeze it, where it is shared.
-//
-// zod/mini rather than zod's classic API: classic zod cost about 10 ms of the workflow thread per
-// build, mini about 1 (docs/benchmarks.md). Mini loads no locale, so every check names its own
-// message.
-import * as z from 'zod/mini';
-import type { $ZodError } from 'zod/v4/core';
+// workflows (which re-validate input and signals: anyone with the official `temporal` CLI can send
+// one) each build a set. The workflow sandbox builds its set once per worker thread
+// (src/workflows/schemas.ts), so nothing here builds a schema at module level.
+import { z } from 'zod';
+import { msToNumber } from '@temporalio/common/lib/time';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 /** Hosts of Dynamics 365 orgs in the public and sovereign clouds. */
 const DYNAMICS_HOST =
   /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.(api\.)?crm\d*\.(dynamics\.com|dynamics\.cn|microsoftdynamics\.us|appsplatform\.us|microsoftdynamics\.de)$/i;
+const DURATION = /^\d{1,6}(\.\d{1,3})?\s*(ms|s|m|h|d|w|seconds?|minutes?|hours?|days?|weeks?)$/i;
+
+const HOUR_MS = 3_600_000;
+/** A human wait may last from an hour to a year: shorter gives nobody time to act, longer is a typo. */
+export const DEADLINE_BOUNDS = { minMs: HOUR_MS, maxMs: 365 * 24 * HOUR_MS } as const;
+/** Reminders at most hourly: each one is a notification and a few history events. */
+export const REMINDER_MIN_MS = HOUR_MS;
 
 const EXPECTED_STRING = 'expected a string';
-const atMost = (n: number) => z.maxLength(n, { error: `at most ${n} characters` });
 /** An optional free-text field of at most `n` characters. */
-const text = (n: number) => z.optional(z.string({ error: EXPECTED_STRING }).check(atMost(n)));
+const text = (n: number) =>
+  z
+    .string({ error: EXPECTED_STRING })
+    .max(n, { error: `at most ${n} characters` })
+    .optional();
 
 /** Why `value` is not a Dynamics org URL, or null when it is one. */
 function resourceUrlProblem(value: string): string | null {
@@ -38,87 +43,91 @@ function resourceUrlProblem(value: string): string | null {
   return null;
 }
 
-/** Builds every schema, fresh. The RegExps zod checks are built here too: zod writes their lastIndex. */
-export function buildSchemas() {
-  const DURATION = /^\d+(\.\d+)?\s*(ms|s|m|h|d|w|seconds?|minutes?|hours?|days?|weeks?)$/i;
+/** A duration such as "14 days", between `minMs` and `maxMs`; the bounds are named when refused. */
+function duration(minMs: number, maxMs: number, bounds: string) {
+  return z
+    .string({ error: EXPECTED_STRING })
+    .trim()
+    .regex(DURATION, { error: `expected a duration such as "12 hours", "14 days" or "2w" (${bounds})` })
+    .refine(
+      (value) => {
+        const ms = msToNumber(value as `${number} ms`);
+        return Number.isFinite(ms) && ms >= minMs && ms <= maxMs;
+      },
+      { error: `out of range: ${bounds}` },
+    );
+}
 
-  const accountIdSchema = z.string({ error: 'required: the Cyclr account API ID' }).check(
-    z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
+/** Builds every schema, fresh. */
+export function buildSchemas() {
+  const accountIdSchema = z
+    .string({ error: 'required: the Cyclr account API ID' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
       error:
         'expected the Cyclr account API ID: 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit',
-    }),
-  );
+    });
 
-  const tenantSchema = z.pipe(
-    z.string({ error: "required: the customer's Entra tenant id (GUID) or verified domain" }).check(
-      z.trim(),
-      z.refine((v) => !['common', 'organizations', 'consumers'].includes(v.toLowerCase()), {
-        error:
-          "expected the customer's own tenant (GUID or domain such as contoso.onmicrosoft.com), not common/organizations/consumers",
-        abort: true,
-      }),
-      z.refine((v) => GUID.test(v) || DOMAIN.test(v), {
-        error:
-          "expected the customer's Entra tenant id (a GUID) or verified domain such as contoso.onmicrosoft.com",
-      }),
-    ),
-    z.transform((v: string) => v.toLowerCase()),
-  );
+  const tenantSchema = z
+    .string({ error: "required: the customer's Entra tenant id (GUID) or verified domain" })
+    .trim()
+    .refine((v) => !['common', 'organizations', 'consumers'].includes(v.toLowerCase()), {
+      error:
+        "expected the customer's own tenant (GUID or domain such as contoso.onmicrosoft.com), not common/organizations/consumers",
+      abort: true,
+    })
+    .refine((v) => GUID.test(v) || DOMAIN.test(v), {
+      error:
+        "expected the customer's Entra tenant id (a GUID) or verified domain such as contoso.onmicrosoft.com",
+    })
+    .transform((v) => v.toLowerCase());
 
   /** Normalised to `https://host` (lower case, no trailing slash): the form Cyclr's Resource property takes. */
-  const resourceUrlSchema = z.pipe(
-    z
-      .string({ error: "required: the customer's Dynamics org URL, like https://contoso.crm.dynamics.com" })
-      .check(
-        z.trim(),
-        z.superRefine((value, ctx) => {
-          const problem = resourceUrlProblem(value);
-          if (problem)
-            ctx.addIssue({
-              code: 'custom',
-              message: `${problem}; expected the customer's Dynamics org URL, like https://contoso.crm.dynamics.com (copy it from the browser's address bar)`,
-            });
-        }),
-      ),
-    z.transform((value: string) => `https://${new URL(value).hostname.toLowerCase()}`),
-  );
+  const resourceUrlSchema = z
+    .string({ error: "required: the customer's Dynamics org URL, like https://contoso.crm.dynamics.com" })
+    .trim()
+    .superRefine((value, ctx) => {
+      const problem = resourceUrlProblem(value);
+      if (problem)
+        ctx.addIssue({
+          code: 'custom',
+          message: `${problem}; expected the customer's Dynamics org URL, like https://contoso.crm.dynamics.com (copy it from the browser's address bar)`,
+        });
+    })
+    .transform((value) => `https://${new URL(value).hostname.toLowerCase()}`);
 
   const personSchema = z
     .string({ error: 'required: who did it (a name or e-mail), recorded in the history' })
-    .check(
-      z.trim(),
-      z.minLength(1, { error: 'must not be empty: who did it (a name or e-mail)' }),
-      atMost(200),
-    );
+    .trim()
+    .min(1, { error: 'must not be empty: who did it (a name or e-mail)' })
+    .max(200, { error: 'at most 200 characters' });
 
-  const durationSchema = z
-    .string({ error: EXPECTED_STRING })
-    .check(
-      z.trim(),
-      z.regex(DURATION, { error: 'expected a duration such as "30 minutes", "14 days" or "12h"' }),
-    );
+  const deadlineSchema = duration(DEADLINE_BOUNDS.minMs, DEADLINE_BOUNDS.maxMs, 'from 1 hour to 365 days');
 
   const onboardingInputSchema = z.object(
     {
       cyclrAccountId: accountIdSchema,
       customerTenant: tenantSchema,
       resourceUrl: resourceUrlSchema,
-      requester: z.optional(z.string({ error: EXPECTED_STRING }).check(z.trim(), atMost(200))),
+      requester: z
+        .string({ error: EXPECTED_STRING })
+        .trim()
+        .max(200, { error: 'at most 200 characters' })
+        .optional(),
       /** The tenant's admin already granted consent (e.g. for another account): skip the consent wait. */
-      consentAlreadyGranted: z.optional(z.boolean({ error: 'expected true or false' })),
+      consentAlreadyGranted: z.boolean({ error: 'expected true or false' }).optional(),
       /** How long each human wait may last before the onboarding ends as expired. */
-      deadlines: z.optional(
-        z.object(
+      deadlines: z
+        .object(
           {
-            consent: z.optional(durationSchema),
-            signIn: z.optional(durationSchema),
-            resourceFix: z.optional(durationSchema),
+            consent: deadlineSchema.optional(),
+            signIn: deadlineSchema.optional(),
+            resourceFix: deadlineSchema.optional(),
           },
           { error: 'expected an object such as {"consent": "14 days"}' },
-        ),
-      ),
+        )
+        .optional(),
       /** How often a person is reminded (webhook notification) while a human wait lasts; default 1 day. */
-      reminderInterval: z.optional(durationSchema),
+      reminderInterval: duration(REMINDER_MIN_MS, DEADLINE_BOUNDS.maxMs, 'at least 1 hour').optional(),
     },
     { error: 'expected an object with cyclrAccountId, customerTenant and resourceUrl' },
   );
@@ -139,9 +148,10 @@ export function buildSchemas() {
       error: text(200),
       errorDescription: text(4000),
       /** The sign-in attempt the outcome belongs to; an outcome for an older attempt is ignored. */
-      attempt: z.optional(
-        z.int({ error: 'expected a whole number' }).check(z.positive({ error: 'expected a number above 0' })),
-      ),
+      attempt: z
+        .int({ error: 'expected a whole number' })
+        .positive({ error: 'expected a number above 0' })
+        .optional(),
       by: text(200),
     },
     { error: 'expected an object with ok (true or false)' },
@@ -151,6 +161,7 @@ export function buildSchemas() {
     accountIdSchema,
     tenantSchema,
     resourceUrlSchema,
+    personSchema,
     onboardingInputSchema,
     consentGrantedSchema,
     resourceCorrectedSchema,
@@ -167,7 +178,7 @@ export type ResourceCorrected = z.input<Schemas['resourceCorrectedSchema']>;
 export type SignInCompleted = z.input<Schemas['signInCompletedSchema']>;
 
 /** One line: `field: problem; field: problem`. */
-export function describeIssues(error: $ZodError): string {
+export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => `${issue.path.length ? issue.path.join('.') : 'input'}: ${issue.message}`)
     .join('; ');

@@ -1,6 +1,6 @@
 // The input and signal schemas built once for the code outside the workflow sandbox: the CLI and the
 // HTTP ingress. The workflows build their own set (src/workflows/schemas.ts).
-import * as z from 'zod/mini';
+import type { z } from 'zod';
 import { buildSchemas, describeIssues } from './schemas';
 
 export {
@@ -16,6 +16,7 @@ export const {
   accountIdSchema,
   tenantSchema,
   resourceUrlSchema,
+  personSchema,
   onboardingInputSchema,
   consentGrantedSchema,
   resourceCorrectedSchema,
@@ -24,7 +25,7 @@ export const {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
-export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown): Parsed<z.output<S>> {
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown): Parsed<z.output<S>> {
   const result = schema.safeParse(value);
   return result.success
     ? { ok: true, value: result.data }

@@ -1,7 +1,7 @@
 // Steps the tests share: start an onboarding, wait for a pause, play the admin or the user.
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
-import { createCyclrClient } from '../../src/activities';
+import { createCyclrClient } from '../../src/clients/cyclr';
 import { followLink } from '../../src/demo/person';
 import { waitUntil } from '../../src/demo/sample-onboarding';
 import { ONBOARDING_WORKFLOW_TYPE, onboardingWorkflowId, TASK_QUEUE } from '../../src/shared/names';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
-import { createCyclrClient } from '../../src/activities';
+import { createCyclrClient } from '../../src/clients/cyclr';
 import { dataConverter } from '../../src/codec/data-converter';
 import { codecServerOptions, startCodecServer } from '../../src/codec/server';
 import { loadConfig, type Config } from '../../src/config';

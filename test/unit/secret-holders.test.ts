@@ -2,8 +2,8 @@
 // and tens of thousands stay far below Temporal's 2 MB payload limit.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { packHolders, unpackHolders, type SecretHolder } from '../src/shared/app-credentials';
-import { onboardingWorkflowId } from '../src/shared/names';
+import { packHolders, unpackHolders, type SecretHolder } from '../../src/shared/app-credentials';
+import { onboardingWorkflowId } from '../../src/shared/names';
 
 const holder = (i: number, keyId: string, workflowId?: string): SecretHolder => ({
   accountId: `acct-${String(i).padStart(8, '0')}`,

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { workflowSpanSinks } from '../src/observability/tracing';
-import { workflowBundle } from './helpers/harness';
+import { workflowSpanSinks } from '../../src/observability/tracing';
+import { workflowBundle } from '../helpers/harness';
 
-const dir = join(__dirname, 'histories');
+const dir = join(__dirname, '..', 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 // Both bundle variants: workers run with workflow spans or without, on the same histories.

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { prebuiltBundle, workflowInterceptorModules } from '../src/observability/workflow-modules';
+import { prebuiltBundle, workflowInterceptorModules } from '../../src/observability/workflow-modules';
 
 test('workflow spans are bundled only when traces are on', () => {
   const spans = (modules: string[]) => modules.some((m) => m.includes('interceptors-opentelemetry'));

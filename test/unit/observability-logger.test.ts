@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { createLogger, SdkLogger } from '../src/observability/logger';
+import { createLogger, SdkLogger } from '../../src/observability/logger';
 
 function capture() {
   const lines: string[] = [];

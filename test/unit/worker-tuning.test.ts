@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { workerTuning } from '../src/worker-tuning';
+import { workerTuning } from '../../src/worker-tuning';
 
 test('defaults: a bounded cache and a 30 s activation limit; SDK defaults for the rest', () => {
   const tuning = workerTuning({});

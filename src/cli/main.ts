@@ -1,0 +1,43 @@
+// The ops CLI: `npm run client -- <verb> ...`. Input is validated before anything is sent; a bad
+// value gets one line naming the flag and the expected form, and exit code 2.
+import { Command, CommanderError } from 'commander';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { cancelCommand } from './commands/cancel';
+import { inspectCommands } from './commands/inspect';
+import { onboardCommand } from './commands/onboard';
+import { signalCommands } from './commands/signals';
+import { UsageError } from './program';
+
+const program = new Command('dynamics-onboarding')
+  .description(
+    'Ops CLI for Dynamics CRM Online onboardings (Temporal workflows on task queue dynamics-onboarding)',
+  )
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+onboardCommand(program);
+signalCommands(program);
+inspectCommands(program);
+cancelCommand(program);
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exit(err.exitCode === 0 ? 0 : 2);
+    }
+    if (err instanceof UsageError) {
+      console.error(`error: ${err.message}`);
+      process.exit(2);
+    }
+    if (err instanceof WorkflowNotFoundError) {
+      console.error(`error: no such onboarding: ${err.workflowId}`);
+      process.exit(1);
+    }
+    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+}
+
+void main();
