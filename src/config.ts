@@ -47,6 +47,13 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'letters, digits, ".", "_" or "-"' })
     .default('cyclr-dynamics-onboarding'),
   APP_DISPLAY_NAME: z.string().min(1).default('Cyclr Dynamics CRM Online'),
+  /** An app registered by hand (its Application (client) ID): adopted instead of creating one. */
+  APP_ID: z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
+      error: "expected the app's Application (client) ID, a GUID from the Azure portal",
+    })
+    .optional(),
   /** Lifetime of client secrets the product creates. */
   APP_SECRET_LIFETIME_DAYS: z.coerce.number().int().min(1).max(730).default(180),
 

@@ -133,6 +133,15 @@ export function cyclrActivities(
 
   return {
     /**
+     * Before anyone is asked for anything: the Cyclr account exists and the Dynamics connector can
+     * be installed there. Fails at once, naming what to fix.
+     */
+    async checkCyclrAccount(input: { accountId: string }): Promise<void> {
+      await cyclr.listAccountConnectors(input.accountId); // CyclrAccountNotFound when there is none
+      await cyclr.connectorId(connectorName, input.accountId);
+    },
+
+    /**
      * Step 3 in one activity: installs the account's Dynamics connector with its Resource,
      * ClientId and ClientSecret in the install itself (two Cyclr calls), or, when one is installed
      * already, writes only the properties that differ. Then reports the secret's holder to its
@@ -154,30 +163,6 @@ export function cyclrActivities(
       const written = await writeProperties(input.accountId, existing.Id, desired, secretIsOurs);
       await reportSecretHolder(input, existing.Id);
       return { accountConnectorId: existing.Id, installed: false, written };
-    },
-
-    /** Onboardings started before setUpAccountConnector: finds or installs the connector. */
-    async ensureAccountConnector(
-      accountId: string,
-    ): Promise<{ accountConnectorId: number; installed: boolean }> {
-      const existing = await installedConnector(accountId);
-      if (existing) return { accountConnectorId: existing.Id, installed: false };
-      const installed = await install(accountId, INSTALLED_BY);
-      return { accountConnectorId: installed.Id, installed: true };
-    },
-
-    /** Onboardings started before setUpAccountConnector: sets the properties, reports the holder. */
-    async setConnectorProperties(
-      input: ConnectorSettings & { accountConnectorId: number },
-    ): Promise<{ written: string[] }> {
-      const written = await writeProperties(
-        input.accountId,
-        input.accountConnectorId,
-        desiredProperties(input),
-        input.secretWrittenKeyId === input.clientSecret.credentialKeyId,
-      );
-      await reportSecretHolder(input, input.accountConnectorId);
-      return { written };
     },
 
     /**

@@ -7,6 +7,8 @@ import type { AppCredentials } from '../shared/app-credentials';
 
 export interface AppSpec {
   uniqueName: string;
+  /** An app registered by hand (APP_ID) that the owner adopts instead of creating one. */
+  appId?: string;
   displayName: string;
   redirectUris: string[];
   secretLifetimeDays: number;
@@ -30,14 +32,14 @@ export function graphActivities(graph: GraphClient, keys: KeyRing) {
      */
     async createClientSecret(input: {
       objectId: string;
-      uniqueName: string;
+      appId: string;
       lifetimeDays: number;
       /** The owner's (workflow) time: the secret's end follows the clock the owner renews by. */
       from?: string;
     }): Promise<AppCredentials['secret']> {
       const info = Context.current().info;
       const marker = `dynamics-onboarding ${info.workflowExecution?.runId ?? 'standalone'}/${info.activityId}`;
-      const app = await graph.getApplication(input.uniqueName);
+      const app = await graph.getApplication({ objectId: input.objectId });
       for (const orphan of app.passwordCredentials.filter((c) => c.displayName === marker)) {
         await graph.removePassword(input.objectId, orphan.keyId);
       }

@@ -3,11 +3,12 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { createCyclrClient } from '../clients/cyclr';
 import { GraphClient } from '../clients/graph';
-import { GraphTokenProvider } from '../clients/identity';
+import { GraphTokenProvider, probeTenant } from '../clients/identity';
 import type { KeyRing } from '../secrets/keys';
 import { appOwnerActivities } from './app-owner';
 import { cyclrActivities } from './cyclr';
 import { graphActivities } from './graph';
+import { identityActivities } from './identity';
 import { SecretHolderReports, signalHolders } from './holder-reports';
 import { linkActivities } from './links';
 import { notificationActivities } from '../notifications/webhook';
@@ -27,6 +28,10 @@ export function createActivities(deps: { config: Config; keys: KeyRing; client: 
     ...graphActivities(graph, keys),
     ...cyclrActivities(createCyclrClient(config), keys, config.DYNAMICS_CONNECTOR_NAME, (owner, holder) =>
       holderReports.report(owner, holder),
+    ),
+    ...identityActivities(
+      (input) => probeTenant({ baseUrl: config.IDENTITY_BASE_URL, timeoutMs: config.HTTP_TIMEOUT_MS }, input),
+      keys,
     ),
     ...linkActivities(config, keys),
     ...appOwnerActivities(client, config),

@@ -89,19 +89,21 @@ export class GraphClient {
     });
     if (res.status === 201) return { objectId: res.data.id, appId: res.data.appId, created: true };
     if (res.status !== 204) throw failureFor('graph', 'upsert application', res);
-    const found = await this.getApplication(spec.uniqueName);
+    const found = await this.getApplication({ uniqueName: spec.uniqueName });
     return { ...found, created: false };
   }
 
+  /** Reads the app by its object id or uniqueName; missing reads as replication delay (retried). */
   async getApplication(
-    uniqueName: string,
+    key: { objectId: string } | { uniqueName: string },
   ): Promise<{ objectId: string; appId: string; passwordCredentials: PasswordCredential[] }> {
-    const res = await this.request(
-      'read application',
-      'GET',
-      `/applications(uniqueName='${encodeURIComponent(uniqueName)}')`,
-    );
-    if (res.status === 404) throw replicationPending('application', uniqueName, res);
+    const path =
+      'objectId' in key
+        ? `/applications/${encodeURIComponent(key.objectId)}`
+        : `/applications(uniqueName='${encodeURIComponent(key.uniqueName)}')`;
+    const id = 'objectId' in key ? key.objectId : key.uniqueName;
+    const res = await this.request('read application', 'GET', path);
+    if (res.status === 404) throw replicationPending('application', id, res);
     if (res.status !== 200) throw failureFor('graph', 'read application', res);
     return {
       objectId: res.data.id,

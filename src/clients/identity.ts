@@ -71,3 +71,53 @@ export class GraphTokenProvider {
     throw failureFor('identity', 'Graph token request', res);
   }
 }
+
+export type TenantProbe =
+  | { verdict: 'consented' }
+  | {
+      verdict: 'no-consent' | 'wrong-resource' | 'no-tenant' | 'secret-rejected' | 'unknown';
+      code: number | null;
+      message: string;
+    };
+
+/**
+ * An app-only token request in the customer's tenant with the shared app's own credentials: a
+ * token means consent exists and the org is real; the AADSTS code says which is missing.
+ */
+export async function probeTenant(
+  opts: { baseUrl: string; timeoutMs: number },
+  input: { tenant: string; resourceUrl: string; clientId: string; clientSecret: string },
+): Promise<TenantProbe> {
+  const http = new HttpClient(opts.baseUrl, opts.timeoutMs);
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: input.clientId,
+    client_secret: input.clientSecret,
+    scope: `${input.resourceUrl}/.default`,
+  });
+  const res = await send('identity', 'tenant probe', () =>
+    http.post(`/${encodeURIComponent(input.tenant)}/oauth2/v2.0/token`, form.toString(), {
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    }),
+  );
+  if (res.status === 200 && typeof res.data?.access_token === 'string') return { verdict: 'consented' };
+  const description =
+    typeof res.data?.error_description === 'string' ? res.data.error_description : undefined;
+  const classified = classifyAadsts(description, {}, res.data?.error);
+  if (classified.class === 'transient' || res.status >= 500 || res.status === 429)
+    throw transientFailure(
+      `identity: tenant probe: ${classified.verbatim}`,
+      retryAfterMs(res.headers['retry-after']),
+    );
+  const verdict =
+    classified.code === 7000229 || classified.code === 700016
+      ? 'no-consent'
+      : classified.code === 500011
+        ? 'wrong-resource'
+        : classified.code === 90002
+          ? 'no-tenant'
+          : classified.code === 7000215 || classified.code === 7000222
+            ? 'secret-rejected'
+            : 'unknown';
+  return { verdict, code: classified.code, message: classified.verbatim };
+}

@@ -34,7 +34,9 @@ function attribute(tag: string, name: string): string | undefined {
 
 function parseForm(html: string): { action: string; fields: Record<string, string> } | undefined {
   const form = /<form\b[^>]*method\s*=\s*"post"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
-  if (!form) return undefined;
+  // Only Microsoft's sign-in and consent pages are answered (they carry the decision buttons);
+  // any other form (such as our sign-in landing page's error box) is where the person stops.
+  if (!form || !/<button\b[^>]*name\s*=\s*"decision"/i.test(form[1])) return undefined;
   const fields: Record<string, string> = {};
   for (const input of form[1].match(/<input\b[^>]*>/gi) ?? []) {
     const name = attribute(input, 'name');

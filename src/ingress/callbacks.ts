@@ -11,11 +11,12 @@ import { classifyAadsts } from '../shared/aadsts';
 import {
   consentFailedSignal,
   consentGrantedSignal,
-  signInCompletedSignal,
+  signInErrorReportedSignal,
+  signInReturnedSignal,
   statusQuery,
 } from '../shared/messages';
 import type { OnboardingStatus } from '../shared/status';
-import { page } from './pages';
+import { page, signInLandingPage } from './pages';
 import { SeenOnce } from './seen-once';
 
 export interface CallbackDeps {
@@ -41,10 +42,15 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
   const { config, keys, client, cyclr } = deps;
   const router = express.Router();
   const usedStates = new SeenOnce();
+  const reportedErrors = new SeenOnce();
 
   /** The verified state and the onboarding's status, or undefined once a page has been sent. */
-  async function linkOf(req: Request, res: Response, purpose: LinkPurpose): Promise<Link | undefined> {
-    const raw = first(req.query.state);
+  async function linkOf(
+    req: Request,
+    res: Response,
+    purpose: LinkPurpose,
+    raw = first(req.query.state),
+  ): Promise<Link | undefined> {
     const verified = verifyLinkState(keys.stateSigningKey, raw, purpose);
     if (!verified.ok) {
       send(res, 400, 'This link is not valid', [
@@ -152,31 +158,83 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
       .redirect(302, `${config.CYCLR_SERVICE_BASE_URL}/connectorauth/updateaccountconnectoroauth?${query}`);
   });
 
-  // Cyclr sends the browser back here when the OAuth round trip ends. One outcome per attempt.
+  // Cyclr sends the browser back here (targetOrigin) when the sign-in ends. What Cyclr appends, if
+  // anything, is only a hint: the workflow is told the user is back and checks Cyclr and Microsoft
+  // itself. The page offers a box for the error the user saw. Told once per attempt.
   router.get('/callbacks/signin', async (req, res) => {
     const link = await linkOf(req, res, 'sign-in');
     if (!link) return;
-    if (!isCurrent(link) || !useOnce(link)) return notCurrent(res, link, 'sign-in callback');
-    const ok = first(req.query.success)?.toLowerCase() === 'true' && !first(req.query.error);
+    if (!isCurrent(link) || !useOnce(link)) return notCurrent(res, link, 'sign-in page');
+    const success = first(req.query.success);
     const error = first(req.query.error);
     const errorDescription = first(req.query.error_description);
+    const errorSubcode = first(req.query.error_subcode);
     await signalOnce(link, () =>
-      client.workflow.getHandle(link.state.workflowId).signal(signInCompletedSignal, {
-        ok,
+      client.workflow.getHandle(link.state.workflowId).signal(signInReturnedSignal, {
+        attempt: link.state.attempt,
+        ...(success ? { success: success.toLowerCase() === 'true' } : {}),
         ...(error ? { error: error.slice(0, 200) } : {}),
         ...(errorDescription ? { errorDescription: errorDescription.slice(0, 4000) } : {}),
-        attempt: link.state.attempt,
-        by: 'sign-in callback',
+        ...(errorSubcode ? { errorSubcode: errorSubcode.slice(0, 100) } : {}),
       }),
     );
-    if (ok) return send(res, 200, 'Connected', ['Dynamics CRM is connected. You can close this window.']);
-    // Without the sign-in link: this attempt's link is spent; ops hand out the next one.
-    const classified = classifyAadsts(errorDescription, { ...context(link.status), signInUrl: null }, error);
-    send(res, 200, 'The sign-in did not complete', [
-      classified.verbatim,
-      `What to do: ${classified.remediation}`,
-    ]);
+    const hinted =
+      error || errorDescription ? classifyAadsts(errorDescription, context(link.status), error) : null;
+    res
+      .status(200)
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(
+        signInLandingPage({
+          state: link.raw,
+          statusUrl: `/callbacks/signin/status?state=${encodeURIComponent(link.raw)}`,
+          ...(hinted ? { hint: `${hinted.verbatim} What to do: ${hinted.remediation}` } : {}),
+        }),
+      );
   });
+
+  // Where the sign-in stands now, for the user who came back (the onboarding's own view).
+  router.get('/callbacks/signin/status', async (req, res) => {
+    const link = await linkOf(req, res, 'sign-in');
+    if (!link) return;
+    const { status } = link;
+    if (status.step === 'verified')
+      return send(res, 200, 'Connected', ['Dynamics CRM is connected. You can close this window.']);
+    const paragraphs = [
+      status.lastError
+        ? `${status.lastError.message} What to do: ${status.lastError.remediation}`
+        : 'Still checking the sign-in.',
+    ];
+    send(res, 200, 'The sign-in is not complete yet', paragraphs);
+  });
+
+  // The error text the user saw during the sign-in, pasted on the landing page.
+  router.post(
+    '/callbacks/signin/report',
+    express.urlencoded({ extended: false, limit: '8kb' }),
+    async (req, res) => {
+      const link = await linkOf(req, res, 'sign-in', first(req.body?.state));
+      if (!link) return;
+      const text = first(req.body?.error_text)?.trim().slice(0, 4000);
+      if (!text)
+        return send(res, 400, 'Nothing to report', ['Refused: error_text: paste the error text you saw.']);
+      // The landing page of this attempt or of the one just before it (the onboarding may have moved on).
+      const recent = link.status.waitingFor !== null && link.state.attempt >= link.status.signInAttempt - 1;
+      if (!recent || !reportedErrors.firstUse(link.raw, link.state.exp * 1000))
+        return notCurrent(res, link, 'error report');
+      await client.workflow.getHandle(link.state.workflowId).signal(signInErrorReportedSignal, {
+        text,
+        by: 'the customer user (sign-in page)',
+        attempt: link.state.attempt,
+      });
+      const classified = classifyAadsts(text, { ...context(link.status), signInUrl: null });
+      send(res, 200, 'Thank you: the error was reported', [
+        classified.verbatim,
+        `What to do: ${classified.remediation}`,
+        'Your contact has been told; you may close this window.',
+      ]);
+    },
+  );
 
   return router;
 }

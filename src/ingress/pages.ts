@@ -11,3 +11,21 @@ export function page(title: string, paragraphs: string[]): string {
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style></head>
 <body><h1>${escapeHtml(title)}</h1>${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('')}</body></html>`;
 }
+
+/**
+ * The page the user lands on after the sign-in (Cyclr's targetOrigin): what we know so far, a link
+ * to where the onboarding stands, and a box for the error Microsoft showed, if any.
+ */
+export function signInLandingPage(o: { state: string; statusUrl: string; hint?: string }): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Thank you</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}textarea{width:100%}</style></head>
+<body><h1>Thank you</h1>
+<p>We are checking with Cyclr whether Dynamics CRM is now connected. <a href="${escapeHtml(o.statusUrl)}">See where it stands</a>.</p>
+${o.hint ? `<p>${escapeHtml(o.hint)}</p>` : ''}
+<form method="post" action="/callbacks/signin/report">
+<input type="hidden" name="state" value="${escapeHtml(o.state)}">
+<p><label for="error_text">If Microsoft showed you an error (such as "AADSTS65001: ..."), paste it here so we can tell you what to do:</label></p>
+<textarea id="error_text" name="error_text" rows="5" maxlength="4000"></textarea>
+<p><button type="submit">Report the error</button></p>
+</form></body></html>`;
+}

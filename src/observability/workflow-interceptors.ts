@@ -5,6 +5,7 @@
 // itself needs no change.
 import { defaultPayloadConverter, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import {
+  ContinueAsNew,
   isCancellation,
   metricMeter,
   workflowInfo,
@@ -14,7 +15,7 @@ import {
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 import { classifyAadsts } from '../shared/aadsts';
-import { consentFailedSignal, signInCompletedSignal } from '../shared/messages';
+import { consentFailedSignal, signInCompletedSignal, signInErrorReportedSignal } from '../shared/messages';
 import {
   accountIdFromWorkflowId,
   ONBOARDING_STEP_SEARCH_ATTRIBUTE,
@@ -66,7 +67,8 @@ class Inbound implements WorkflowInboundCallsInterceptor {
     next: Next<WorkflowInboundCallsInterceptor, 'execute'>,
   ): Promise<unknown> {
     if (workflowInfo().workflowType !== ONBOARDING_WORKFLOW_TYPE) return next(input);
-    metricMeter.createCounter(Metrics.started).add(1);
+    // A run continued as new is the same onboarding: counted once, when it started.
+    if (!workflowInfo().continuedFromExecutionRunId) metricMeter.createCounter(Metrics.started).add(1);
     return next(input).then(
       (value) => {
         const result = value as OnboardingResult;
@@ -79,6 +81,7 @@ class Inbound implements WorkflowInboundCallsInterceptor {
         return result;
       },
       (err: unknown) => {
+        if (err instanceof ContinueAsNew) throw err;
         this.tracker.observe();
         const where = this.tracker.previous ?? this.tracker.step ?? 'none';
         metricMeter
@@ -95,13 +98,15 @@ class Inbound implements WorkflowInboundCallsInterceptor {
     next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>,
   ): Promise<void> {
     this.tracker.observe();
-    const arg = input.args[0] as { ok?: boolean; error?: unknown; errorDescription?: unknown } | undefined;
+    const arg = input.args[0] as
+      { ok?: boolean; error?: unknown; errorDescription?: unknown; text?: unknown } | undefined;
     const reportsError =
       (input.signalName === signInCompletedSignal.name && arg?.ok === false) ||
-      input.signalName === consentFailedSignal.name;
+      input.signalName === consentFailedSignal.name ||
+      input.signalName === signInErrorReportedSignal.name;
     if (reportsError && arg) {
-      const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
-      const error = classifyAadsts(text(arg.errorDescription), {}, text(arg.error));
+      const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 4000) : undefined);
+      const error = classifyAadsts(text(arg.errorDescription) ?? text(arg.text), {}, text(arg.error));
       metricMeter
         .createCounter(Metrics.aadsts)
         .add(1, { code: error.code === null ? 'none' : `AADSTS${error.code}`, class: error.class });

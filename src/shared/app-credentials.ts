@@ -20,15 +20,15 @@ export type AppCredentialsDelivery =
       ok: true;
       credentials: AppCredentials;
       /** The owner's workflow id: onboardings tell it where they installed the secret. */
-      owner?: string;
-      /** Requesters whose account connector the owner already gave this secret (after a rotation). */
-      secretInstalledFor?: string[];
+      owner: string;
+      /** The owner already put this secret into the requester's account connector (after a rotation). */
+      installedForRequester?: boolean;
     }
   | { ok: false; errorType: string; message: string };
 
 export interface AppCredentialsRequest {
-  /** Workflow id to deliver the credentials to. */
-  replyTo: string;
+  /** The onboarding's workflow id. */
+  requester: string;
   /** Microsoft rejected this secret (AADSTS7000222 expired, 7000215 invalid): replace it. */
   rejectedKeyId?: string;
   reason?: string;

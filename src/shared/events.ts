@@ -16,7 +16,7 @@ export function signedString(timestamp: string, rawBody: Buffer | string): Buffe
   return Buffer.concat([Buffer.from(`${timestamp}.`), Buffer.from(rawBody)]);
 }
 
-export const onboardingEventSchema = onboardingInputSchema.extend({
+export const onboardingEventSchema = onboardingInputSchema.safeExtend({
   /** The sender's id for the event, echoed back and recorded; optional. */
   eventId: z
     .string({ error: "expected a string: the sender's id for this event" })

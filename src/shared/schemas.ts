@@ -103,37 +103,53 @@ export function buildSchemas() {
 
   const deadlineSchema = duration(DEADLINE_BOUNDS.minMs, DEADLINE_BOUNDS.maxMs, 'from 1 hour to 365 days');
 
-  const onboardingInputSchema = z.object(
-    {
-      cyclrAccountId: accountIdSchema,
-      customerTenant: tenantSchema,
-      resourceUrl: resourceUrlSchema,
-      requester: z
-        .string({ error: EXPECTED_STRING })
-        .trim()
-        .max(200, { error: 'at most 200 characters' })
-        .optional(),
-      /** The tenant's admin already granted consent (e.g. for another account): skip the consent wait. */
-      consentAlreadyGranted: z.boolean({ error: 'expected true or false' }).optional(),
-      /** How long each human wait may last before the onboarding ends as expired. */
-      deadlines: z
-        .object(
-          {
-            consent: deadlineSchema.optional(),
-            signIn: deadlineSchema.optional(),
-            resourceFix: deadlineSchema.optional(),
-          },
-          { error: 'expected an object such as {"consent": "14 days"}' },
-        )
-        .optional(),
-      /** How often a person is reminded (webhook notification) while a human wait lasts; default 1 day. */
-      reminderInterval: duration(REMINDER_MIN_MS, DEADLINE_BOUNDS.maxMs, 'at least 1 hour').optional(),
-    },
-    { error: 'expected an object with cyclrAccountId, customerTenant and resourceUrl' },
-  );
+  const onboardingInputSchema = z
+    .object(
+      {
+        cyclrAccountId: accountIdSchema,
+        customerTenant: tenantSchema,
+        resourceUrl: resourceUrlSchema,
+        requester: z
+          .string({ error: EXPECTED_STRING })
+          .trim()
+          .max(200, { error: 'at most 200 characters' })
+          .optional(),
+        /** The tenant's admin already granted consent (e.g. for another account): skip the consent wait. */
+        consentAlreadyGranted: z.boolean({ error: 'expected true or false' }).optional(),
+        /**
+         * Users of the tenant may consent for themselves, or an admin signs in: hand out the sign-in
+         * link at once and let consent happen there, instead of waiting for admin consent first.
+         */
+        consentAtSignIn: z.boolean({ error: 'expected true or false' }).optional(),
+        /** How long each human wait may last before the onboarding ends as expired. */
+        deadlines: z
+          .object(
+            {
+              consent: deadlineSchema.optional(),
+              signIn: deadlineSchema.optional(),
+              resourceFix: deadlineSchema.optional(),
+            },
+            { error: 'expected an object such as {"consent": "14 days"}' },
+          )
+          .optional(),
+        /** How often a person is reminded (webhook notification) while a human wait lasts; default 1 day. */
+        reminderInterval: duration(REMINDER_MIN_MS, DEADLINE_BOUNDS.maxMs, 'at least 1 hour').optional(),
+      },
+      { error: 'expected an object with cyclrAccountId, customerTenant and resourceUrl' },
+    )
+    .refine((input) => !(input.consentAlreadyGranted && input.consentAtSignIn), {
+      error:
+        'consentAlreadyGranted and consentAtSignIn: choose one (already granted, or granted while signing in)',
+      path: ['consentAtSignIn'],
+    });
 
   const consentGrantedSchema = z.object(
-    { by: personSchema, note: text(1000) },
+    {
+      by: personSchema,
+      note: text(1000),
+      /** Count it even if Microsoft does not confirm consent (when its answer is known to be wrong). */
+      force: z.boolean({ error: 'expected true or false' }).optional(),
+    },
     { error: 'expected an object such as {"by": "jane@partner.example"}' },
   );
 
@@ -142,19 +158,46 @@ export function buildSchemas() {
     { error: 'expected an object with resourceUrl and by' },
   );
 
+  const attemptSchema = z
+    .int({ error: 'expected a whole number' })
+    .positive({ error: 'expected a number above 0' })
+    .max(10_000, { error: 'at most 10000' });
+
   const signInCompletedSchema = z.object(
     {
       ok: z.boolean({ error: 'required: true when the sign-in succeeded' }),
       error: text(200),
       errorDescription: text(4000),
       /** The sign-in attempt the outcome belongs to; an outcome for an older attempt is ignored. */
-      attempt: z
-        .int({ error: 'expected a whole number' })
-        .positive({ error: 'expected a number above 0' })
-        .optional(),
+      attempt: attemptSchema.optional(),
       by: text(200),
     },
     { error: 'expected an object with ok (true or false)' },
+  );
+
+  const signInReturnedSchema = z.object(
+    {
+      attempt: attemptSchema,
+      /** What Cyclr appended to the landing page's URL, if anything: a hint, never the outcome. */
+      success: z.boolean({ error: 'expected true or false' }).optional(),
+      error: text(200),
+      errorDescription: text(4000),
+      errorSubcode: text(100),
+    },
+    { error: 'expected an object with attempt (the sign-in attempt)' },
+  );
+
+  const signInErrorReportedSchema = z.object(
+    {
+      text: z
+        .string({ error: 'required: the error text the user saw' })
+        .trim()
+        .min(1, { error: 'must not be empty: paste the error text the user saw' })
+        .max(4000, { error: 'at most 4000 characters' }),
+      by: personSchema,
+      attempt: attemptSchema.optional(),
+    },
+    { error: 'expected an object with text and by' },
   );
 
   return {
@@ -166,6 +209,8 @@ export function buildSchemas() {
     consentGrantedSchema,
     resourceCorrectedSchema,
     signInCompletedSchema,
+    signInReturnedSchema,
+    signInErrorReportedSchema,
   };
 }
 
@@ -176,6 +221,8 @@ export type ValidOnboardingInput = z.output<Schemas['onboardingInputSchema']>;
 export type ConsentGranted = z.input<Schemas['consentGrantedSchema']>;
 export type ResourceCorrected = z.input<Schemas['resourceCorrectedSchema']>;
 export type SignInCompleted = z.input<Schemas['signInCompletedSchema']>;
+export type SignInReturned = z.input<Schemas['signInReturnedSchema']>;
+export type SignInErrorReported = z.input<Schemas['signInErrorReportedSchema']>;
 
 /** One line: `field: problem; field: problem`. */
 export function describeIssues(error: z.ZodError): string {

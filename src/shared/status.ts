@@ -7,6 +7,9 @@ export interface TimelineEntry {
   step: Step;
   event: string;
   detail?: string;
+  /** The same event came again right after: how many times in all, and the last time. */
+  repeats?: number;
+  lastAt?: string;
 }
 
 export interface LastError {
@@ -36,7 +39,19 @@ export interface OnboardingStatus {
   appId: string | null;
   accountConnectorId: number | null;
   lastError: LastError | null;
+  /** What Microsoft said when the product last asked it about the customer's tenant. */
+  tenantCheck: TenantCheck | null;
   timeline: TimelineEntry[];
+}
+
+/** The app-only probe in the customer's tenant: consent exists, the org is there, or why not. */
+export interface TenantCheck {
+  at: string;
+  verdict: 'consented' | 'no-consent' | 'wrong-resource' | 'no-tenant' | 'secret-rejected' | 'unknown';
+  /** The AADSTS code Microsoft answered with; null for a token. */
+  code: number | null;
+  /** Microsoft's own words (first line of the AADSTS error), or what was found. */
+  message: string;
 }
 
 export interface OnboardingResult {
@@ -51,4 +66,19 @@ export interface OnboardingResult {
   verified: { authenticated: boolean; resource: string; clientId: string | null } | null;
   expiredWhile: WaitingFor | null;
   timeline: TimelineEntry[];
+}
+
+/** The shared app registration, as its owner workflow reports it (never the secret). */
+export interface AppRegistrationStatus {
+  appId: string | null;
+  /** Set when the app was registered by hand and adopted (APP_ID), with what the owner changed on it. */
+  adopted: { changed: string[] } | null;
+  secretKeyId: string | null;
+  secretExpiresAt: string | null;
+  /** When the owner renews the secret (its end minus APP_SECRET_RENEW_BEFORE_DAYS). */
+  renewAt: string | null;
+  /** Account connectors whose ClientSecret holds the app's secret. */
+  holders: number;
+  lastError: string | null;
+  rotations: { at: string; reason: string; oldKeyId: string | null; newKeyId: string }[];
 }

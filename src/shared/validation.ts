@@ -9,6 +9,8 @@ export {
   type OnboardingInput,
   type ResourceCorrected,
   type SignInCompleted,
+  type SignInErrorReported,
+  type SignInReturned,
   type ValidOnboardingInput,
 } from './schemas';
 
@@ -21,6 +23,8 @@ export const {
   consentGrantedSchema,
   resourceCorrectedSchema,
   signInCompletedSchema,
+  signInReturnedSchema,
+  signInErrorReportedSchema,
 } = buildSchemas();
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };

@@ -1,10 +1,11 @@
 // The onboarding's visible state: what the `status` query returns, the timeline, and the
-// OnboardingStep search attribute kept in step with it.
+// OnboardingStep search attribute kept in step with it. Bounded whatever happens: the timeline
+// keeps its last entries, and an event repeated back to back is counted, not added again.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ClassifiedError } from '../shared/aadsts';
 import { ONBOARDING_STEP_SEARCH_ATTRIBUTE } from '../shared/names';
-import type { LastError, OnboardingStatus } from '../shared/status';
+import type { LastError, OnboardingStatus, TenantCheck } from '../shared/status';
 import type { Step, WaitingFor } from '../shared/steps';
 import type { ValidOnboardingInput } from '../shared/schemas';
 
@@ -18,8 +19,9 @@ const TIMELINE_LIMIT = 200;
 export class OnboardingState {
   readonly status: OnboardingStatus;
 
-  constructor(input: ValidOnboardingInput) {
-    this.status = {
+  /** A fresh onboarding, or the status a continued run carried over. */
+  constructor(input: ValidOnboardingInput, carried?: OnboardingStatus) {
+    this.status = carried ?? {
       workflowId: workflowInfo().workflowId,
       cyclrAccountId: input.cyclrAccountId,
       customerTenant: input.customerTenant,
@@ -34,17 +36,17 @@ export class OnboardingState {
       appId: null,
       accountConnectorId: null,
       lastError: null,
+      tenantCheck: null,
       timeline: [],
     };
+    if (!carried) upsertSearchAttributes([{ key: onboardingStepKey, value: this.status.step }]);
   }
 
   /** Moves to a step: status, timeline and the OnboardingStep search attribute together. */
   enter(step: Step, detail?: string): void {
-    const changed = step !== this.status.step || this.status.timeline.length === 0;
+    const changed = step !== this.status.step;
     this.status.step = step;
-    this.status.waitingFor = null;
-    this.status.waitingReason = null;
-    this.status.waitDeadline = null;
+    this.stopWaiting();
     if (changed) upsertSearchAttributes([{ key: onboardingStepKey, value: step }]);
     this.note('entered', detail);
   }
@@ -62,8 +64,15 @@ export class OnboardingState {
     this.status.waitDeadline = null;
   }
 
+  /** Adds to the timeline; the same event and detail as the last entry only counts up its repeats. */
   note(event: string, detail?: string): void {
     const timeline = this.status.timeline;
+    const last = timeline[timeline.length - 1];
+    if (last && last.event === event && last.detail === detail && last.step === this.status.step) {
+      last.repeats = (last.repeats ?? 1) + 1;
+      last.lastAt = new Date().toISOString();
+      return;
+    }
     timeline.push({
       at: new Date().toISOString(),
       step: this.status.step,
@@ -91,7 +100,12 @@ export class OnboardingState {
     return lastError;
   }
 
+  recordTenantCheck(check: TenantCheck): void {
+    this.status.tenantCheck = check;
+    this.note('tenant checked', `${check.verdict}: ${check.message}`);
+  }
+
   snapshot(): OnboardingStatus {
-    return { ...this.status, timeline: [...this.status.timeline] };
+    return { ...this.status, timeline: this.status.timeline.map((t) => ({ ...t })) };
   }
 }
