@@ -39,13 +39,18 @@ export interface Used {
   requests: Map<string, number>;
 }
 
+const settle = () => new Promise((r) => setTimeout(r, 2000));
+
 /** Opens a measured window on the worker and the server; the function it returns closes it. */
 export async function measure(pid: number, metricsUrl: string): Promise<() => Promise<Used>> {
+  // The server's counters reach its metrics endpoint a moment late: let each end of the window settle.
+  await settle();
   resetPeak(pid);
   const before = usage(pid);
   const requestsBefore = await serverRequests(metricsUrl);
   return async () => {
     const after = usage(pid);
+    await settle();
     const requests = new Map<string, number>();
     for (const [op, n] of await serverRequests(metricsUrl))
       requests.set(op, n - (requestsBefore.get(op) ?? 0));
