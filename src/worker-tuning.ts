@@ -1,5 +1,6 @@
 // Worker options from the environment, so a deployment tunes the worker without a code change.
-// Defaults come from measurement (docs/benchmarks.md); an unset variable keeps that default.
+// Defaults come from measurement (`npm run bench`, docs/benchmarks.md "Tuning"); an unset variable
+// keeps that default.
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { WorkerOptions } from '@temporalio/worker';
@@ -24,7 +25,7 @@ const schema = z.object({
    * Workflows kept in memory between tasks. A bounded cache is what makes a wave of parked
    * onboardings cost nothing in the worker: an evicted workflow is replayed from history when its
    * next task comes. The SDK default grows with the heap (about 2,000 on a 24 GiB machine); 250
-   * covers a few hundred onboardings in flight at once (docs/benchmarks.md).
+   * covers a few hundred onboardings in flight at once (`npm run bench -- --parked N` shows RSS flat).
    */
   WORKER_MAX_CACHED_WORKFLOWS: count.default(250),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: atLeast(2).optional(),
@@ -38,9 +39,9 @@ const schema = z.object({
    * How long one workflow activation may run before the SDK calls it a deadlock. On Node 20 the
    * check fires from V8's watchdog, and when it fires while workflow code runs in a microtask
    * (most of it: async functions) Node does not fail the task but kills the process ("async hook
-   * stack has become corrupted", nodejs/node#38503; reproduced in docs/benchmarks.md). Our
-   * workflows never loop unbounded, so the SDK's 5 s only ever tripped on an overloaded machine
-   * (the 10,000 wave of 2026-11-26): 30 s keeps the guard for a real runaway without that crash.
+   * stack has become corrupted", nodejs/node#38503). Our workflows never loop unbounded, so the
+   * SDK's 5 s only ever tripped on an overloaded machine (a 10,000 parked wave): 30 s keeps the
+   * guard for a real runaway without that crash.
    */
   WORKER_ISOLATE_EXECUTION_TIMEOUT: duration.default('30s'),
 });

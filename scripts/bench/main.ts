@@ -1,12 +1,13 @@
-// The benchmark: `npm run bench -- --n 500` (throughput beside the baseline) or
-// `npm run bench -- --parked 10000` (a parked wave). Brings up its own dev server, simulators,
-// ingress and worker processes; see docs/benchmarks.md.
+// `npm run bench`: what one worker process sustains against the simulators, on a Temporal dev
+// server of its own: N onboardings started at once, or a wave parked at consent (--parked).
+// See docs/benchmarks.md.
 import { execSync } from 'node:child_process';
-import { cpus, freemem, totalmem } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { cpus } from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import { onboardings, runWave, withWarmWorker, type RunOptions } from './drive';
+import { collect, measure, printDetail, table } from './figures';
 import { runParked } from './parked';
-import { startStack } from './stack';
-import { runThroughput } from './throughput';
+import { startStack, type Stack } from './stack';
 
 const positive = (value: string) => {
   const n = Number(value);
@@ -14,92 +15,73 @@ const positive = (value: string) => {
   return n;
 };
 
-const simulatorsUrl = (value: string) => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError('a URL such as http://10.0.0.5:8089 (what `npm run simulators` prints)');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new InvalidArgumentError('an http:// or https:// URL');
-  return value;
-};
-
 const program = new Command('bench')
-  .description('What one worker sustains: throughput beside a bare-workflow baseline, or a parked wave')
-  .option('--n <count>', 'onboardings started at once (throughput run)', positive, 200)
-  .option('--parked <count>', 'instead: this many onboardings parked at consent, then completed', positive)
-  .option('--concurrency <count>', 'driver requests in flight at most', positive, 50)
-  .option('--warmup <count>', 'workflows run before each measured phase', positive, 20)
-  .option('--hold <seconds>', 'parked run: how long the wave waits before consent', positive, 30)
-  .option('--timeout <seconds>', 'give up on a phase after this long', positive, 7200)
-  .addOption(
-    new Option('--only <phase>', 'throughput run: only one phase (no ratio)').choices([
-      'baseline',
-      'product',
-    ]),
+  .description(
+    'Onboardings against the simulators: throughput, latency and cost per onboarding, or a parked wave',
   )
+  .option('--n <count>', 'onboardings started at once', positive, 200)
   .option(
-    '--rounds <count>',
-    'throughput run: baseline and product this many times, alternating which goes first; the median ratio is the figure (a machine drifts over minutes)',
+    '--parked <count>',
+    'instead: this many parked at consent while RSS is sampled, then completed',
     positive,
-    4,
   )
-  .addOption(
-    new Option(
-      '--against-itself',
-      'throughput run: the bare workflow in both phases of each round (how far this machine moves a ratio that is 1)',
-    )
-      .default(false)
-      .conflicts(['only', 'parked']),
-  )
-  .option('--bundle-at-start', 'product worker bundles its workflows at start (no prebuilt bundle)', false)
-  .option('--db <file>', 'dev server SQLite file (default: in memory)')
+  .option('--hold <seconds>', 'parked wave: how long all wait before the people act', positive, 30)
+  .option('--warmup <count>', 'onboardings run first and not counted', positive, 50)
+  .option('--concurrency <count>', "the driver's requests in flight at most", positive, 50)
+  .option('--timeout <seconds>', 'give up after this long', positive, 7200)
+  .option('--db <file>', "the dev server's SQLite file (default: in memory)")
   .option(
     '--simulators <url>',
-    "simulators already running there (`npm run simulators`, on another host: they then take none of this one's CPU) instead of a process of their own",
-    simulatorsUrl,
+    'simulators already running there (`npm run simulators`, e.g. on another host)',
   );
+
+function runThroughput(stack: Stack, opts: RunOptions): Promise<string> {
+  return withWarmWorker(stack, opts, async (pid, customers) => {
+    console.log(`\n${opts.n} onboardings started at once`);
+    const wave = onboardings(stack.client, customers);
+    const done = await measure(pid, stack.metricsUrl);
+    const times = await runWave(stack.client, wave, opts.concurrency, opts.deadline);
+    const figures = await collect(stack.client, wave.ids, times, await done());
+    printDetail('product', figures);
+    return table([['product', figures]]);
+  });
+}
+
+/** What the figures were produced by, in a line to go beside them. */
+function provenance(): string {
+  let commit = '?';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    // not a git checkout
+  }
+  const tuning = Object.entries(process.env).filter(([name]) => name.startsWith('WORKER_'));
+  return [
+    `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    `commit ${commit}`,
+    `${cpus().length} CPUs (${cpus()[0]?.model.trim()})`,
+    `Node ${process.version}`,
+    tuning.map(([name, value]) => `${name}=${value}`).join(' ') || 'default worker tuning',
+  ].join(' · ');
+}
 
 async function main(): Promise<void> {
   const opts = program.parse().opts();
-  const load = execSync('uptime').toString().trim();
-  console.log(
-    `machine: ${cpus().length} CPUs (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB (${(freemem() / 2 ** 30).toFixed(0)} free), node ${process.version}`,
-  );
-  console.log(`load: ${load}`);
-  const tuning = Object.entries(process.env).filter(([k]) => k.startsWith('WORKER_'));
-  console.log(
-    `worker tuning from the environment: ${tuning.map(([k, v]) => `${k}=${v}`).join(' ') || '(defaults)'}`,
-  );
+  const produced = provenance();
+  console.log(produced);
   const stack = await startStack({ db: opts.db, simulatorsUrl: opts.simulators });
-  console.log(
-    `dev server ${stack.server.address}, simulators ${stack.sims.url}, ingress ${stack.config.PUBLIC_BASE_URL}`,
-  );
-  try {
-    if (opts.parked)
-      await runParked(stack, {
-        n: opts.parked,
-        concurrency: opts.concurrency,
-        holdSeconds: opts.hold,
-        timeoutMs: opts.timeout * 1000,
-      });
-    else
-      await runThroughput(stack, {
-        n: opts.n,
-        warmup: opts.warmup,
-        concurrency: opts.concurrency,
-        timeoutMs: opts.timeout * 1000,
-        bundleAtStart: opts.bundleAtStart,
-        only: opts.only,
-        againstItself: opts.againstItself,
-        rounds: opts.rounds,
-      });
-  } finally {
-    console.log(`\nload at the end: ${execSync('uptime').toString().trim()}`);
-    await stack.close();
-  }
+  const run = {
+    warmup: opts.warmup,
+    concurrency: opts.concurrency,
+    deadline: Date.now() + opts.timeout * 1000,
+  };
+  const summary = opts.parked
+    ? await runParked(stack, { ...run, n: opts.parked, holdSeconds: opts.hold })
+    : await runThroughput(stack, { ...run, n: opts.n });
+  console.log(`\n${produced}\n\n${summary}`);
 }
 
 main().then(

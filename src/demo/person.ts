@@ -2,7 +2,7 @@
 // sign-in or consent form on the way (username plus the accept/decline button). Used by the
 // embedded demo, the tests and the benchmark, against the simulators or any page of that shape.
 // On node:http rather than fetch: the benchmark plays thousands of people on the machine it
-// measures, and fetch cost several times the CPU per request (docs/benchmarks.md).
+// measures, and fetch cost several times the CPU per request.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { keepAliveAgents } from '../clients/keep-alive';

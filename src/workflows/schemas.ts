@@ -2,7 +2,7 @@
 // shared by every run in it. Preloaded (preload.ts), so it is evaluated before any workflow runs;
 // otherwise the sandbox evaluates a workflow's modules again for every run and every replay after
 // eviction, and building these cost about 0.7 ms of the workflow thread and 49 KiB of heap held
-// per cached run (scripts/bench/schema-cost.ts; docs/benchmarks.md, "Tenth session").
+// per cached run.
 //
 // Held in this module's scope, not exported: the SDK deep-freezes what preloaded modules export,
 // and zod writes to a schema on its first use (methods and derived fields it materialises, a
