@@ -40,7 +40,7 @@ export class SimContext {
 
   /** Call after `state` was replaced wholesale (a loaded state file): fills gaps, keeps a signing key. */
   stateReplaced(): void {
-    normaliseState(this.state);
+    normaliseState(this.state, this.creds, sha256);
     if (!this.state.signingKeys.length) this.state.signingKeys.push(newSigningKey());
     this.key = undefined;
   }

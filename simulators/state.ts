@@ -445,13 +445,30 @@ function opsApp(creds: SeedCredentials, hash: (s: string) => string, now: string
   };
 }
 
-/** Fills what older state files (written before these fields existed) lack. */
-export function normaliseState(s: SimState): SimState {
+/**
+ * Fills what older state files (written before these fields existed) lack, including the seeded
+ * ops sign-in app and its partner-tenant users and group when they are missing.
+ */
+export function normaliseState(s: SimState, creds: SeedCredentials, hash: (s: string) => string): SimState {
   s.approvalRequests ??= [];
   s.interactions ??= {};
   s.signingKeys ??= [];
   s.cyclr.catalogOverrides ??= {};
   s.settings.cyclrRedirectOutcome ??= 'query';
   for (const sp of s.servicePrincipals) sp.tenantId ??= s.partnerTenantId;
+  if (!s.applications.some((a) => a.appId === OPS_APP_ID)) {
+    const seed = freshState(creds, hash, false);
+    s.applications.push(opsApp(creds, hash, new Date().toISOString()));
+    s.servicePrincipals.push(...seed.servicePrincipals.filter((sp) => sp.appId === OPS_APP_ID));
+    s.consents.push(...seed.consents.filter((c) => c.appId === OPS_APP_ID));
+    const partner = s.tenants.find((t) => t.id === s.partnerTenantId);
+    const seeded = seed.tenants[0];
+    if (partner) {
+      for (const u of seeded.users)
+        if (!partner.users.some((x) => x.username.toLowerCase() === u.username.toLowerCase()))
+          partner.users.push(u);
+      partner.groups ??= seeded.groups;
+    }
+  }
   return s;
 }

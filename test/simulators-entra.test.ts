@@ -962,3 +962,79 @@ test('breakages: Graph client without permission (403), its secret expired (7000
   await sim('POST', '/reset');
   assert.deepEqual((await state()).catalogOverrides, {});
 });
+
+test('a state file written before these features loads: ops app and users, keys, service principal tenants filled in', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sim-old-'));
+  const stateFile = join(dir, 'state.json');
+  try {
+    const first = await startSimulators({ port: 0, stateFile });
+    // A Graph-created service principal, as older files hold them (no tenantId).
+    const gt = (
+      (await (
+        await postForm(`${first.url}/login/${PARTNER}/oauth2/v2.0/token`, {
+          grant_type: 'client_credentials',
+          client_id: 'sim-graph-admin-client',
+          client_secret: 'sim-graph-admin-secret',
+          scope: 'https://graph.microsoft.com/.default',
+        })
+      ).json()) as Json
+    ).access_token as string;
+    const H = { authorization: `Bearer ${gt}` };
+    const app = (await (
+      await call(
+        'PATCH',
+        `${first.url}/graph/v1.0/applications(uniqueName='old')`,
+        { displayName: 'Old' },
+        {
+          ...H,
+          prefer: 'create-if-missing',
+        },
+      )
+    ).json()) as Json;
+    assert.equal(
+      (await call('POST', `${first.url}/graph/v1.0/servicePrincipals`, { appId: app.appId }, H)).status,
+      201,
+    );
+    await first.close();
+
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const old = JSON.parse(readFileSync(stateFile, 'utf8')) as Json;
+    old.applications = (old.applications as Json[]).filter((a) => a.appId !== OPS_APP);
+    old.servicePrincipals = (old.servicePrincipals as Json[])
+      .filter((sp) => sp.appId !== OPS_APP)
+      .map(({ tenantId: _t, ...sp }) => sp);
+    old.consents = [];
+    old.tenants[0].users = [{ username: 'admin@partner.example', admin: true }];
+    delete old.tenants[0].groups;
+    for (const k of ['signingKeys', 'interactions', 'approvalRequests']) delete old[k];
+    delete old.cyclr.catalogOverrides;
+    delete old.settings.cyclrRedirectOutcome;
+    writeFileSync(stateFile, JSON.stringify(old));
+
+    const second = await startSimulators({ port: 0, stateFile });
+    try {
+      const st = (await (await get(`${second.url}/_sim/state`)).json()) as Json;
+      assert.ok((st.signInApplications as Json[]).some((a) => a.appId === OPS_APP));
+      assert.deepEqual(
+        (st.tenants[0].users as Json[]).map((u) => u.username),
+        ['admin@partner.example', 'ops@partner.example', 'staff@partner.example'],
+      );
+      assert.deepEqual(
+        (st.servicePrincipals as Json[]).find((sp) => sp.appId === app.appId)!.tenantId,
+        PARTNER,
+      );
+      assert.equal(st.settings.cyclrRedirectOutcome, 'query');
+      const keys = (await (await get(`${second.url}/login/common/discovery/keys`)).json()) as Json;
+      assert.equal(keys.keys.length, 1);
+      // Graph still sees its own service principal (the 409 on a second POST proves it).
+      assert.equal(
+        (await call('POST', `${second.url}/graph/v1.0/servicePrincipals`, { appId: app.appId }, H)).status,
+        409,
+      );
+    } finally {
+      await second.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
