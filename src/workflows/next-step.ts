@@ -60,7 +60,9 @@ export function afterSignInError(error: ClassifiedError, h: History): Next {
 
 /** Microsoft's answer about the tenant, in the form the catalog classifies. */
 export function tenantCheckError(check: TenantCheck): string {
-  return check.code ? `AADSTS${check.code}: ${check.message}` : check.message;
+  return check.code && !check.message.includes(`AADSTS${check.code}`)
+    ? `AADSTS${check.code}: ${check.message}`
+    : check.message;
 }
 
 /**

@@ -244,8 +244,10 @@ export class OnboardingRun implements WaitHost {
 
   /** Microsoft's answer about the tenant as the catalog classifies it (no consent: 7000229's remediation). */
   classifyCheck(check: TenantCheck): ClassifiedError {
-    const code = check.verdict === 'no-consent' ? 7000229 : check.code;
-    return { ...this.classify(`AADSTS${code}: ${check.message}`), verbatim: tenantCheckError(check) };
+    const text = tenantCheckError(check);
+    // No consent is one case whatever code said it (7000229, or 700016 from older answers).
+    const classified = this.classify(check.verdict === 'no-consent' ? `AADSTS7000229: ${text}` : text);
+    return { ...classified, verbatim: text };
   }
 
   history(): History {

@@ -10,6 +10,7 @@ import {
   afterTenantCheck,
   CONSENT_PROPAGATION_RETRIES,
   SECRET_REPLACEMENTS_MAX,
+  tenantCheckError,
   type Next,
 } from './next-step';
 import type { OnboardingRun, SignInEvent } from './onboarding-run';
@@ -108,7 +109,7 @@ export async function checkTenant(run: OnboardingRun): Promise<Next> {
       run.state.note('consent reported, not confirmed', `by ${report.by}: ${check.message}`);
       return {
         to: 'wait-for-consent',
-        why: `Consent was reported by ${report.by}, but Microsoft does not confirm it (${check.code ? `AADSTS${check.code}: ` : ''}${check.message}). An administrator of ${run.input.customerTenant} must grant admin consent with the consent link; if Microsoft's answer is known to be wrong, ops may count the consent anyway (consent --force).`,
+        why: `Consent was reported by ${report.by}, but Microsoft does not confirm it (${tenantCheckError(check)}). An administrator of ${run.input.customerTenant} must grant admin consent with the consent link; if Microsoft's answer is known to be wrong, ops may count the consent anyway (consent --force).`,
       };
     }
     return next;
