@@ -83,6 +83,17 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
       'If something is still to do, ask your contact for the current link.',
     ]);
 
+  /** Cyclr's own Authenticated flag; false when it cannot be read now (the workflow checks again). */
+  const connectorAuthenticated = async (status: OnboardingStatus): Promise<boolean> => {
+    if (status.accountConnectorId === null) return false;
+    try {
+      const connector = await cyclr.getAccountConnector(status.cyclrAccountId, status.accountConnectorId);
+      return connector.Authenticated === true;
+    } catch {
+      return false;
+    }
+  };
+
   /** Marks the state used; false when it already was (a replayed callback). */
   const useOnce = (link: Link) => usedStates.firstUse(link.raw, link.state.exp * 1000);
   /** Signals for a link marked used; if the signal fails, the link is not spent and may be retried. */
@@ -178,6 +189,9 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
         ...(errorSubcode ? { errorSubcode: errorSubcode.slice(0, 100) } : {}),
       }),
     );
+    // What the user is told comes from Cyclr itself, as the workflow's decision does.
+    if (await connectorAuthenticated(link.status))
+      return send(res, 200, 'Connected', ['Dynamics CRM is connected. You can close this window.']);
     const hinted =
       error || errorDescription ? classifyAadsts(errorDescription, context(link.status), error) : null;
     res

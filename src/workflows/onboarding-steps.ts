@@ -95,6 +95,11 @@ export async function checkTenant(run: OnboardingRun): Promise<Next> {
     if (check.verdict === 'consented' || (check.verdict === 'no-consent' && report?.force)) {
       m.consentAt ??= Date.now();
       m.consentDeadline = null;
+      if (report)
+        run.state.note(
+          'consent granted',
+          `reported by ${report.by}${report.note ? `: ${report.note}` : ''}; ${check.verdict === 'consented' ? 'confirmed by Microsoft' : 'counted without checking (force)'}`,
+        );
     }
     if (check.verdict === 'no-consent' && report?.force) return { to: 'set-resource' };
     const next = afterTenantCheck(

@@ -225,7 +225,9 @@ test('consent granted in the portal and told to nobody: found by asking Microsof
   await env.sleep('3 minutes');
   await waitingFor(handle, 'sign-in', 1);
   const status = await handle.query(statusQuery);
-  assert.ok(status.timeline.some((t) => t.event === 'consent found'));
+  assert.ok(
+    status.timeline.some((t) => t.event === 'consent granted' && /found by asking Microsoft/.test(t.detail!)),
+  );
   await handle.cancel();
 });
 
