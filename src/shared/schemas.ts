@@ -48,7 +48,10 @@ function duration(minMs: number, maxMs: number, bounds: string) {
   return z
     .string({ error: EXPECTED_STRING })
     .trim()
-    .regex(DURATION, { error: `expected a duration such as "12 hours", "14 days" or "2w" (${bounds})`, abort: true })
+    .regex(DURATION, {
+      error: `expected a duration such as "12 hours", "14 days" or "2w" (${bounds})`,
+      abort: true,
+    })
     .refine(
       (value) => {
         let ms: number;

@@ -76,7 +76,10 @@ export function afterIncompleteSignIn(
   reported: ClassifiedError | null,
   h: History,
 ): Next {
-  if (check.verdict !== 'consented' && check.verdict !== 'unknown')
+  // Without consent Microsoft cannot say whether the org is in the tenant: a reported 500011 is
+  // the more precise answer then (consent is asked for after the fix, if still missing).
+  const resourceReported = reported?.code === 500011 && check.verdict === 'no-consent';
+  if (check.verdict !== 'consented' && check.verdict !== 'unknown' && !resourceReported)
     return afterSignInError(classify(check), h);
   if (reported) return afterSignInError(reported, h);
   return {

@@ -209,7 +209,7 @@ async function afterSignIn(run: OnboardingRun, event: SignInEvent): Promise<Next
       remediation: next.problem!,
       verbatim: 'The sign-in did not complete.',
     });
-  else if (hinted && (check.verdict === 'consented' || check.verdict === 'unknown'))
+  else if (hinted && (check.verdict === 'consented' || check.verdict === 'unknown' || hinted.code === 500011))
     run.state.recordError(hinted);
   else if (next.to !== 'set-resource') run.state.recordError(run.classifyCheck(check));
   return next;

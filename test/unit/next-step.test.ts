@@ -85,6 +85,11 @@ test("the sign-in did not complete: Microsoft's answer about the tenant comes be
     afterIncompleteSignIn(check('wrong-resource', 500011), classifyCheck, hint, fresh).to,
     'wait-for-resource-fix',
   );
+  assert.equal(
+    afterIncompleteSignIn(check('no-consent', 7000229), classifyCheck, aadsts(500011), fresh).to,
+    'wait-for-resource-fix',
+    'without consent Microsoft cannot check the org: the reported 500011 comes first',
+  );
   const hinted = afterIncompleteSignIn(check('consented'), classifyCheck, hint, fresh);
   assert.ok(hinted.to === 'sign-in' && /MFA/.test(hinted.problem!));
   const silent = afterIncompleteSignIn(check('consented'), classifyCheck, null, fresh);
