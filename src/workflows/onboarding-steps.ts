@@ -198,7 +198,15 @@ async function afterSignIn(run: OnboardingRun, event: SignInEvent): Promise<Next
   // Not authenticated: what Cyclr appended (if anything) is a hint; Microsoft's answer comes first.
   const hinted =
     event.error || event.errorDescription ? run.classify(event.errorDescription, event.error) : null;
-  const check = await run.checkTenant();
+  let check = await run.checkTenant();
+  // A consent given during this very sign-in (a user who may consent, an admin) takes a moment to
+  // show in Microsoft's answers: asked again before concluding there is none.
+  for (const pause of [5_000, 10_000]) {
+    if (check.verdict !== 'no-consent') break;
+    await sleep(pause);
+    check = await run.checkTenant();
+    if (check.verdict !== 'no-consent') run.m.consentAt = Date.now();
+  }
   const next = afterIncompleteSignIn(check, (c) => run.classifyCheck(c), hinted, run.history());
   if (next.to === 'sign-in' && !hinted)
     run.state.recordError({
