@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { cancelCommand } from './commands/cancel';
+import { doctorCommand } from './commands/doctor';
 import { inspectCommands } from './commands/inspect';
 import { onboardCommand } from './commands/onboard';
 import { signalCommands } from './commands/signals';
@@ -19,6 +20,7 @@ onboardCommand(program);
 signalCommands(program);
 inspectCommands(program);
 cancelCommand(program);
+doctorCommand(program);
 
 async function main(): Promise<void> {
   try {
