@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { cancelCommand } from './commands/cancel';
+import { checkTenantCommand } from './commands/check-tenant';
 import { doctorCommand } from './commands/doctor';
 import { inspectCommands } from './commands/inspect';
 import { onboardCommand } from './commands/onboard';
@@ -20,6 +21,7 @@ onboardCommand(program);
 signalCommands(program);
 inspectCommands(program);
 cancelCommand(program);
+checkTenantCommand(program);
 doctorCommand(program);
 
 async function main(): Promise<void> {

@@ -427,3 +427,29 @@ export function managementClientRemediation(code: number | null): string {
 export const MANAGEMENT_CLIENT_CODES: readonly number[] = Object.keys(MANAGEMENT_CLIENT_REMEDIATION).map(
   Number,
 );
+
+/** A verdict of the app-only tenant probe (src/clients/identity.ts probeTenant). */
+export type TenantVerdict =
+  'consented' | 'no-consent' | 'wrong-resource' | 'no-tenant' | 'secret-rejected' | 'unknown';
+
+/** What a person does about a tenant probe's verdict ('' when consent exists and the org is there). */
+export function tenantCheckRemediation(
+  verdict: TenantVerdict,
+  code: number | null,
+  ctx: RemediationContext = {},
+): string {
+  switch (verdict) {
+    case 'consented':
+      return '';
+    case 'no-consent':
+      return CATALOG[7000229].remediation(ctx);
+    case 'wrong-resource':
+      return CATALOG[500011].remediation(ctx);
+    case 'no-tenant':
+      return CATALOG[90002].remediation(ctx);
+    case 'secret-rejected':
+      return "The shared app's client secret was refused (expired, or deleted in the portal): the app-registration owner replaces a refused secret in every account connector when an onboarding meets it; keep a worker running.";
+    default:
+      return classifyAadsts(code === null ? null : `AADSTS${code}`, ctx).remediation;
+  }
+}

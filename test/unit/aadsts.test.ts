@@ -11,6 +11,7 @@ import {
   classifyTokenError,
   managementClientRemediation,
   MANAGEMENT_CLIENT_CODES,
+  tenantCheckRemediation,
   type ErrorClass,
 } from '../../src/shared/aadsts';
 
@@ -196,5 +197,18 @@ describe("the Graph management client's token errors", () => {
     assert.match(fix, /PARTNER_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET/);
     assert.match(fix, /error\?code=50126/);
     assert.doesNotMatch(managementClientRemediation(null), /error\?code/);
+  });
+});
+
+describe("the tenant probe's verdicts", () => {
+  const ctx = { customerTenant: 'contoso.onmicrosoft.com', resourceUrl: 'https://contoso.crm4.dynamics.com' };
+  it('each verdict has the remediation a person acts on', () => {
+    assert.equal(tenantCheckRemediation('consented', null, ctx), '');
+    assert.match(tenantCheckRemediation('no-consent', 700016, ctx), /must grant admin consent/);
+    assert.match(tenantCheckRemediation('no-consent', 7000229, ctx), /contoso\.onmicrosoft\.com/);
+    assert.match(tenantCheckRemediation('wrong-resource', 500011, ctx), /address bar/);
+    assert.match(tenantCheckRemediation('no-tenant', 90002, ctx), /"contoso\.onmicrosoft\.com"/);
+    assert.match(tenantCheckRemediation('secret-rejected', 7000222, ctx), /secret/);
+    assert.match(tenantCheckRemediation('unknown', 1234567, ctx), /error\?code=1234567/);
   });
 });
