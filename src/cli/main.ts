@@ -3,6 +3,8 @@
 import { Command, CommanderError } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { cancelCommand } from './commands/cancel';
+import { checkTenantCommand } from './commands/check-tenant';
+import { doctorCommand } from './commands/doctor';
 import { inspectCommands } from './commands/inspect';
 import { onboardCommand } from './commands/onboard';
 import { signalCommands } from './commands/signals';
@@ -19,6 +21,8 @@ onboardCommand(program);
 signalCommands(program);
 inspectCommands(program);
 cancelCommand(program);
+checkTenantCommand(program);
+doctorCommand(program);
 
 async function main(): Promise<void> {
   try {
