@@ -16,6 +16,7 @@ import {
   statusQuery,
 } from '../shared/messages';
 import type { OnboardingStatus } from '../shared/status';
+import { FINAL_STEPS } from '../shared/steps';
 import { page, signInLandingPage } from './pages';
 import { SeenOnce } from './seen-once';
 
@@ -233,7 +234,8 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
       if (!text)
         return send(res, 400, 'Nothing to report', ['Refused: error_text: paste the error text you saw.']);
       // The landing page of this attempt or of the one just before it (the onboarding may have moved on).
-      const recent = link.status.waitingFor !== null && link.state.attempt >= link.status.signInAttempt - 1;
+      const recent =
+        !FINAL_STEPS.includes(link.status.step) && link.state.attempt >= link.status.signInAttempt - 1;
       if (!recent || !reportedErrors.firstUse(link.raw, link.state.exp * 1000))
         return notCurrent(res, link, 'error report');
       await client.workflow.getHandle(link.state.workflowId).signal(signInErrorReportedSignal, {

@@ -196,8 +196,6 @@ async function afterSignIn(run: OnboardingRun, event: SignInEvent): Promise<Next
     return { to: 'verify' };
   }
   // Not authenticated: what Cyclr appended (if anything) is a hint; Microsoft's answer comes first.
-  const hinted =
-    event.error || event.errorDescription ? run.classify(event.errorDescription, event.error) : null;
   let check = await run.checkTenant();
   // A consent given during this very sign-in (a user who may consent, an admin) takes a moment to
   // show in Microsoft's answers: asked again before concluding there is none.
@@ -207,6 +205,15 @@ async function afterSignIn(run: OnboardingRun, event: SignInEvent): Promise<Next
     check = await run.checkTenant();
     if (check.verdict !== 'no-consent') run.m.consentAt = Date.now();
   }
+  // What Cyclr appended, or what the user pasted meanwhile: hints, used when Microsoft's answer allows.
+  const reported = run.m.reportedError;
+  run.m.reportedError = null;
+  const hinted =
+    event.error || event.errorDescription
+      ? run.classify(event.errorDescription, event.error)
+      : reported
+        ? run.classify(reported)
+        : null;
   const next = afterIncompleteSignIn(check, (c) => run.classifyCheck(c), hinted, run.history());
   if (next.to === 'sign-in' && !hinted)
     run.state.recordError({
