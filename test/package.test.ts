@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
@@ -76,11 +76,11 @@ function start(name: string, args: string[]): { child: ChildProcess; output: () 
 
 async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000) {
   const end = Date.now() + timeoutMs;
+  const outputs = () => children.map((c) => `--- ${c.name}\n${c.output()}`).join('\n');
   while (!(await check())) {
-    if (Date.now() > end)
-      throw new Error(
-        `timed out waiting for ${what}\n${children.map((c) => `--- ${c.name}\n${c.output()}`).join('\n')}`,
-      );
+    const exited = children.find((c) => c.child.exitCode !== null);
+    if (exited) throw new Error(`${exited.name} exited while waiting for ${what}\n${outputs()}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${outputs()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -153,6 +153,7 @@ after(async () => {
   }
   await simulators?.close();
   await server?.stop();
+  rmSync(work, { recursive: true, force: true }); // two node_modules: most of a gigabyte
 });
 
 test('the runtime folder holds package.json, package-lock.json, dist/ and production dependencies only', () => {
@@ -244,14 +245,11 @@ test('the Dockerfile runs this build: context, build-image.mjs, /app only in the
 });
 
 test('the built worker, ingress and CLI onboard a customer to verified', async () => {
-  // The worker, as the image's default command runs it.
+  // The worker, as production starts it: `node dist/worker.js`.
   const worker = start('worker', [join('dist', 'worker.js')]);
-  await waitFor('the worker to poll', () => worker.output().includes('worker polling'));
-  const polling = worker
-    .output()
-    .split('\n')
-    .filter((l) => l.includes('worker polling'))
-    .map((l) => JSON.parse(l) as { workflowBundle: string })[0];
+  const pollingLine = () => /^.*worker polling.*$/m.exec(worker.output())?.[0];
+  await waitFor('the worker to poll', () => /worker polling.*\n/.test(worker.output()));
+  const polling = JSON.parse(pollingLine()!) as { workflowBundle: string };
   assert.equal(polling.workflowBundle, join(app, 'dist', 'workflow-bundle.js'), 'loads the prebuilt bundle');
   assert.equal((await get(`http://127.0.0.1:${healthPort}/healthz`)).status, 200);
   await waitFor('the worker to be ready', async () => {
