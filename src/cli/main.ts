@@ -1,4 +1,6 @@
-// The ops CLI: `npm run client -- <verb> ...`. Input is validated before anything is sent; a bad
+#!/usr/bin/env node
+// The ops CLI: the package's bin `dynamics-onboarding <verb> ...` (dist/cli/main.js), or
+// `npm run client -- <verb> ...` from source. Input is validated before anything is sent; a bad
 // value gets one line naming the flag and the expected form, and exit code 2.
 import { Command, CommanderError } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
