@@ -92,13 +92,15 @@ export async function checkTenant(run: OnboardingRun): Promise<Next> {
       await sleep(5_000 * 2 ** (tries - 1));
       continue;
     }
-    if (check.verdict === 'consented' || (check.verdict === 'no-consent' && report?.force)) {
+    // Past the app's own service principal, Microsoft looked for the org: consent is there either way.
+    const consented = check.verdict === 'consented' || check.verdict === 'wrong-resource';
+    if (consented || (check.verdict === 'no-consent' && report?.force)) {
       m.consentAt ??= Date.now();
       m.consentDeadline = null;
       if (report)
         run.state.note(
           'consent granted',
-          `reported by ${report.by}${report.note ? `: ${report.note}` : ''}; ${check.verdict === 'consented' ? 'confirmed by Microsoft' : 'counted without checking (force)'}`,
+          `reported by ${report.by}${report.note ? `: ${report.note}` : ''}; ${consented ? 'confirmed by Microsoft' : 'counted without checking (force)'}`,
         );
     }
     if (check.verdict === 'no-consent' && report?.force) return { to: 'set-resource' };
