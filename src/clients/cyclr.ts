@@ -86,7 +86,7 @@ export class CyclrClient {
     if (res.status === 400 || res.status === 401 || res.status === 403) {
       throw nonRetryable(
         FailureTypes.configuration,
-        `cyclr: API token request refused (HTTP ${res.status}): check CYCLR_CLIENT_ID and CYCLR_CLIENT_SECRET (Cyclr console > Settings > API)`,
+        `cyclr: API token request refused (HTTP ${res.status}): check CYCLR_CLIENT_ID and CYCLR_CLIENT_SECRET (Cyclr console > Settings > OAuth Client Credentials)`,
       );
     }
     throw failureFor('cyclr', 'API token request', res);

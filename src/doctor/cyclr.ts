@@ -28,7 +28,7 @@ export async function cyclrChecks(deps: DoctorDeps): Promise<DoctorCheck[]> {
         names[0],
         refused ? messageOf(err).replace(/: check CYCLR_CLIENT_ID.*$/, '') : messageOf(err),
         refused
-          ? 'check CYCLR_CLIENT_ID and CYCLR_CLIENT_SECRET (Cyclr console > Settings > API client credentials)'
+          ? 'check CYCLR_CLIENT_ID and CYCLR_CLIENT_SECRET (Cyclr console > Settings > OAuth Client Credentials)'
           : unreachableFix,
       ),
     );
