@@ -70,7 +70,7 @@ export class CyclrClient {
 
   private async request(
     what: string,
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     url: string,
     accountId?: string,
     data?: unknown,
@@ -226,6 +226,48 @@ export class CyclrClient {
     );
     if (res.status !== 200 && res.status !== 204)
       throw failureFor('cyclr', `update property ${property.Name}`, res);
+  }
+
+  /**
+   * Forgets the account connector's captured OAuth tokens (PUT .../deauthenticate).
+   * `alreadyGone`: the account connector (or its account) no longer exists (404).
+   */
+  async deauthenticateAccountConnector(
+    accountId: string,
+    accountConnectorId: number,
+  ): Promise<{ alreadyGone: boolean }> {
+    const res = await this.request(
+      'deauthenticate account connector',
+      'PUT',
+      `/account/connectors/${accountConnectorId}/deauthenticate`,
+      accountId,
+    );
+    if (res.status === 404) return { alreadyGone: true };
+    if (res.status !== 200 && res.status !== 204)
+      throw (
+        this.accountFailure(accountId, res) ?? failureFor('cyclr', 'deauthenticate account connector', res)
+      );
+    return { alreadyGone: false };
+  }
+
+  /**
+   * Deletes the account connector (DELETE). A 404 means it is already gone: reported as
+   * `alreadyGone`, not as an error, so a retried delete is idempotent.
+   */
+  async deleteAccountConnector(
+    accountId: string,
+    accountConnectorId: number,
+  ): Promise<{ alreadyGone: boolean }> {
+    const res = await this.request(
+      'delete account connector',
+      'DELETE',
+      `/account/connectors/${accountConnectorId}`,
+      accountId,
+    );
+    if (res.status === 404) return { alreadyGone: true };
+    if (res.status !== 200 && res.status !== 204)
+      throw this.accountFailure(accountId, res) ?? failureFor('cyclr', 'delete account connector', res);
+    return { alreadyGone: false };
   }
 
   /** A one-time sign-in token: single use, valid 5 minutes. */
