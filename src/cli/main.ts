@@ -5,6 +5,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { cancelCommand } from './commands/cancel';
 import { inspectCommands } from './commands/inspect';
 import { onboardCommand } from './commands/onboard';
+import { sendEventCommand } from './commands/send-event';
 import { signalCommands } from './commands/signals';
 import { UsageError } from './program';
 
@@ -19,6 +20,7 @@ onboardCommand(program);
 signalCommands(program);
 inspectCommands(program);
 cancelCommand(program);
+sendEventCommand(program);
 
 async function main(): Promise<void> {
   try {
