@@ -2,11 +2,14 @@
 // value gets one line naming the flag and the expected form, and exit code 2.
 import { Command, CommanderError } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { appCommands } from './commands/app';
 import { cancelCommand } from './commands/cancel';
 import { inspectCommands } from './commands/inspect';
+import { offboardCommand } from './commands/offboard';
 import { onboardCommand } from './commands/onboard';
 import { sendEventCommand } from './commands/send-event';
 import { signalCommands } from './commands/signals';
+import { signInErrorCommand } from './commands/signin-error';
 import { UsageError } from './program';
 
 const program = new Command('dynamics-onboarding')
@@ -20,6 +23,9 @@ onboardCommand(program);
 signalCommands(program);
 inspectCommands(program);
 cancelCommand(program);
+offboardCommand(program);
+signInErrorCommand(program);
+appCommands(program);
 sendEventCommand(program);
 
 async function main(): Promise<void> {
