@@ -39,7 +39,7 @@ export function createIngressApp(deps: IngressDeps): express.Express {
   // Outside production a missing EVENTS_HMAC_SECRET is generated into DATA_DIR (events-secret.ts).
   app.use(eventsRouter({ ...config, EVENTS_HMAC_SECRET: resolveEventsSecret(config)?.secret }, client));
   app.use(callbacksRouter(deps));
-  app.use(opsRouter(client, auth));
+  app.use(opsRouter(client, auth, config));
 
   app.use((err: unknown, req: Request, res: Response, _next: express.NextFunction) => {
     const status = (err as { status?: number }).status;
