@@ -1,13 +1,13 @@
 // Offboarding an account, as the CLI and the ops page ask for it: done once per onboarding (a
 // second call finds the record), refused while the onboarding runs unless asked to cancel it,
-// joined when one is already under way.
+// joined when one is already under way; an account never onboarded has nothing to offboard.
 import {
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { accountRuns, describeLatest, existingOnboarding, type ExistingOnboarding } from './onboarding-start';
+import { accountRuns, existingOnboarding, type ExistingOnboarding } from './onboarding-start';
 import { OFFBOARDING_WORKFLOW_TYPE, offboardingWorkflowId, TASK_QUEUE } from './shared/names';
 import type { OffboardingInput, OffboardingRecord } from './shared/offboarding';
 
@@ -17,23 +17,25 @@ export type OffboardOutcome =
   /** Offboarded already after the account's last onboarding started: its record. */
   | { kind: 'already'; record: OffboardingRecord; runId: string }
   /** The account's onboarding is running and cancelRunning was not given: nothing was done. */
-  | { kind: 'refused'; onboarding: ExistingOnboarding };
+  | { kind: 'refused'; onboarding: ExistingOnboarding }
+  /** The account was never onboarded (a mistyped account, most likely): nothing was done. */
+  | { kind: 'none' };
 
 export async function offboardAccount(client: Client, input: OffboardingInput): Promise<OffboardOutcome> {
   const workflowId = offboardingWorkflowId(input.cyclrAccountId);
   const runs = await accountRuns(client, input.cyclrAccountId);
-  // accountRuns reads the offboarding only for an account with an onboarding.
-  const offboarding = runs.onboarding ? runs.offboarding : await describeLatest(client, workflowId);
+  if (!runs.onboarding) return { kind: 'none' };
+  const offboarding = runs.offboarding;
   if (offboarding?.status.name === 'RUNNING')
     return { kind: 'joined', handle: client.workflow.getHandle(workflowId, offboarding.runId) };
-  // Completed, and no onboarding started since: done already.
+  // Completed after the onboarding started: done already.
   if (offboarding?.status.name === 'COMPLETED' && !runs.hasOnboarding) {
     const record = (await client.workflow
       .getHandle(workflowId, offboarding.runId)
       .result()) as OffboardingRecord;
     return { kind: 'already', record, runId: offboarding.runId };
   }
-  if (runs.onboarding?.status.name === 'RUNNING' && !input.cancelRunning)
+  if (runs.onboarding.status.name === 'RUNNING' && !input.cancelRunning)
     return { kind: 'refused', onboarding: existingOnboarding(runs.onboarding) };
   const handle = await client.workflow.start(OFFBOARDING_WORKFLOW_TYPE, {
     workflowId,

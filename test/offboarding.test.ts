@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { waitUntil } from '../src/demo/sample-onboarding';
 import { resolveEventsSecret } from '../src/ingress/events-secret';
 import { appRegistrationStatusQuery } from '../src/shared/messages';
@@ -14,6 +15,7 @@ import {
   OFFBOARDING_WORKFLOW_TYPE,
   offboardingWorkflowId,
   onboardingWorkflowId,
+  TASK_QUEUE,
 } from '../src/shared/names';
 import type { OffboardingRecord } from '../src/shared/offboarding';
 import type { OnboardingResult } from '../src/shared/status';
@@ -164,6 +166,20 @@ test('one still onboarding: refused; with --cancel-running it is cancelled, then
   assert.ok(connectorId, 'the connector is installed before the sign-in');
   const firstRun = (await handle.describe()).runId;
 
+  // The workflow refuses too (started directly, as with the official CLI).
+  const direct = await h.env.client.workflow.start(OFFBOARDING_WORKFLOW_TYPE, {
+    workflowId: offboardingWorkflowId(customer.accountId),
+    taskQueue: TASK_QUEUE,
+    args: [{ cyclrAccountId: customer.accountId, by: 'a script' }],
+  });
+  await assert.rejects(direct.result(), (err: Error) => {
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.ok(err.cause instanceof ApplicationFailure);
+    assert.equal(err.cause.type, 'OnboardingRunning');
+    assert.match(err.cause.message, /is running \(step exchanging-token\); nothing was changed/);
+    return true;
+  });
+
   const refused = await cli(h, ['offboard', customer.accountId, '--by', 'Olga Ops']);
   assert.equal(refused.code, 1);
   assert.match(
@@ -175,6 +191,12 @@ test('one still onboarding: refused; with --cancel-running it is cancelled, then
   );
   assert.equal((await handle.describe()).status.name, 'RUNNING');
   assert.equal((await connectorsOf(customer)).length, 1, 'nothing was changed');
+  const unknown = await cli(h, ['offboard', 'acct-never-onboarded', '--by', 'Olga Ops']);
+  assert.equal(unknown.code, 1);
+  assert.match(
+    unknown.stderr,
+    /^error: no onboarding for acct-never-onboarded \(dynamics-onboarding-acct-never-onboarded\); nothing to offboard$/m,
+  );
 
   const forced = await cli(h, [
     'offboard',

@@ -155,6 +155,13 @@ function csvRows(text: string): RawRows | { problem: FileProblem } {
   for (const column of REQUIRED) if (!names.includes(column)) headerProblems.push(`no ${column} column`);
   const repeated = names.filter((n, i) => names.indexOf(n) !== i);
   if (repeated.length) headerProblems.push(`column ${repeated[0]} appears twice`);
+  // Spreadsheets in some locales save CSV with semicolons.
+  if (names.length === 1 && names[0].includes(';'))
+    headerProblems.splice(
+      0,
+      headerProblems.length,
+      'the values are separated by ";"; save the file with commas',
+    );
   if (headerProblems.length)
     return {
       problem: fileProblem(`${headerProblems.join('; ')}; ${EXPECTED_COLUMNS}`, header.info.lines, 'header'),

@@ -134,6 +134,8 @@ export function registerOpsActions(router: express.Router, deps: OpsActionsDeps)
         ),
       );
     const outcome = await offboardAccount(client, input.data);
+    if (outcome.kind === 'none')
+      return html(res, 404, messagePage(ctx, 'Not found', [`account: no onboarding for "${id}"`], '/ops'));
     if (outcome.kind === 'refused')
       return refuse(res, ctx, detailPath(id), 'the onboarding is running; nothing was changed', 409);
     if (outcome.kind === 'already') return res.redirect(303, `${detailPath(id)}?sent=offboarded`);

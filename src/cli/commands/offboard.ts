@@ -31,6 +31,13 @@ export function offboardCommand(program: Command): void {
       );
       await withClient(async (client) => {
         const outcome = await offboardAccount(client, input);
+        if (outcome.kind === 'none') {
+          console.error(
+            `error: no onboarding for ${input.cyclrAccountId} (${onboardingWorkflowId(input.cyclrAccountId)}); nothing to offboard`,
+          );
+          process.exitCode = 1;
+          return;
+        }
         if (outcome.kind === 'refused') {
           console.error(
             `error: refused: the onboarding ${onboardingWorkflowId(input.cyclrAccountId)} is ${describeExisting(outcome.onboarding)}; nothing was changed. To cancel it and offboard: npm run client -- offboard ${input.cyclrAccountId} --by "${input.by}" --cancel-running`,
@@ -45,8 +52,12 @@ export function offboardCommand(program: Command): void {
           );
           return;
         }
-        if (outcome.kind === 'joined' && !o.json)
-          console.log(`an offboarding of ${input.cyclrAccountId} is under way; waiting for it`);
+        if (!o.json)
+          console.log(
+            outcome.kind === 'joined'
+              ? `an offboarding of ${input.cyclrAccountId} is already under way; waiting for it...`
+              : `offboarding ${input.cyclrAccountId} (Cyclr calls are retried until they answer)...`,
+          );
         let record: OffboardingRecord;
         try {
           record = (await outcome.handle.result()) as OffboardingRecord;
@@ -54,7 +65,7 @@ export function offboardCommand(program: Command): void {
           if (!(err instanceof WorkflowFailedError)) throw err;
           const cause = (err.cause as Error | undefined)?.cause ?? err.cause;
           console.error(
-            `error: the offboarding failed: ${printable((cause as Error | undefined)?.message ?? err.message)}`,
+            `error: the offboarding failed: ${printable((cause as Error | undefined)?.message ?? err.message)}; run offboard again once it is fixed (what was removed stays removed)`,
           );
           process.exitCode = 1;
           return;
