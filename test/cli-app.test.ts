@@ -38,13 +38,17 @@ test('send-event: signs with the secret the ingress generated into its data dir 
   const eventFile = join(dir, 'event.json');
   writeFileSync(
     eventFile,
-    JSON.stringify({
-      cyclrAccountId: customer.accountId,
-      customerTenant: customer.domain,
-      resourceUrl: customer.org,
-      requester: 'crm-sync@partner.example',
-      eventId: 'evt-42',
-    }),
+    JSON.stringify(
+      {
+        cyclrAccountId: customer.accountId,
+        customerTenant: customer.domain,
+        resourceUrl: customer.org,
+        requester: 'crm-sync@partner.example',
+        eventId: 'evt-42',
+      },
+      null,
+      2,
+    ) + '\n',
   );
   const sent = await cli(h, ['send-event', '--file', eventFile]);
   assert.equal(sent.code, 0, sent.stderr);
@@ -74,12 +78,12 @@ test('send-event: signs with the secret the ingress generated into its data dir 
     .update(Buffer.concat([Buffer.from('1764129600.'), body]))
     .digest('hex');
   assert.match(dry.stdout, new RegExp(`^X-Onboarding-Signature: sha256=${expected}$`, 'm'));
-  // The docs' openssl recipe gives the same signature.
+  // The openssl recipe of docs/events.md gives the same signature (over the same bytes).
   const openssl = execFileSync(
     'sh',
     [
       '-c',
-      `printf '%s.%s' "$TS" "$(cat "$FILE")" | openssl dgst -sha256 -hmac "$SECRET" -hex | sed 's/.* //'`,
+      `{ printf '%s.' "$TS"; cat "$FILE"; } | openssl dgst -sha256 -hmac "$SECRET" -hex | sed 's/.* //'`,
     ],
     { env: { ...process.env, TS: '1764129600', FILE: eventFile, SECRET: secret } },
   )
