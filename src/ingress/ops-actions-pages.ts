@@ -42,8 +42,8 @@ export function actionsPanel(
       : '';
   const signInErrorForm =
     running && !FINAL_STEPS.includes(status.step)
-      ? `<form class="card" method="post" action="${detailPath(account)}/signin-error">${csrfField(ctx)}
-<h2>Report a sign-in error</h2>
+      ? `<form class="card" method="post" action="${detailPath(account)}/signin-error">
+<h2>Report a sign-in error</h2>${csrfField(ctx)}
 <p class="muted">Paste the error the customer's user saw while signing in (for example "AADSTS65001: The user or administrator has not consented..."). The onboarding classifies it and says what to do.</p>
 <label for="signin-error-text">Error text</label><textarea id="signin-error-text" name="text" rows="3" maxlength="4000" required></textarea>
 <button type="submit">Report the error…</button></form>`
@@ -51,8 +51,8 @@ export function actionsPanel(
   const offboardForm =
     offboarding.state === 'done' || offboarding.state === 'running'
       ? ''
-      : `<form class="card" method="post" action="${detailPath(account)}/offboard">${csrfField(ctx)}
-<h2>Offboard</h2>
+      : `<form class="card" method="post" action="${detailPath(account)}/offboard">
+<h2>Offboard</h2>${csrfField(ctx)}
 <p class="muted">Deauthenticates and deletes this account's Dynamics connector in Cyclr and stops the shared app's secret renewals writing there. Recorded with your name. A later onboarding of the account starts afresh.</p>
 ${
   running
@@ -144,8 +144,8 @@ ${status.adopted ? `<dt>Adopted</dt><dd>registered by hand; changed: ${e(status.
 ${status.lastError ? `<div class="card error"><h2>Last error</h2><p>${e(status.lastError)}</p></div>` : ''}
 ${
   status.appId
-    ? `<form class="card" method="post" action="${APP_PATH}/renew">${csrfField(ctx)}
-<h2>Renew the secret now</h2>
+    ? `<form class="card" method="post" action="${APP_PATH}/renew">
+<h2>Renew the secret now</h2>${csrfField(ctx)}
 <p class="muted">A new client secret is added, put into every account connector holding the current one, then the current one is removed. Use it when the secret may have leaked, or before its end.</p>
 <button type="submit">Renew the secret now…</button></form>`
     : ''

@@ -21,6 +21,8 @@ import { printable } from '../text';
 const CONCURRENCY = 8;
 /** Rows listed by name in the text summary when they already had an onboarding or failed. */
 const LISTED = 20;
+/** How long the summary waits for just-started onboardings to take their first step. */
+const SETTLE_MS = 3_000;
 
 type RowResult =
   | {
@@ -94,12 +96,19 @@ export async function onboardFromFile(opts: {
 
   const results: RowResult[] = await withClient(async (client) => {
     const started = await startAll(client, file.valid);
-    // Where each onboarding is now; a run just started may not have taken its first step yet.
-    await pool(started, async (r) => {
-      if (r.outcome !== 'started') return;
-      const now = await describeLatest(client, r.workflowId).catch(() => undefined);
-      if (now) r.step = existingOnboarding(now).step ?? 'starting';
-    });
+    // Where each onboarding is now. A run just started takes its first step when a worker picks it
+    // up: those still starting are read again for a few seconds.
+    const settleUntil = Date.now() + SETTLE_MS;
+    for (let pending = started; ;) {
+      await pool(pending, async (r) => {
+        if (r.outcome !== 'started') return;
+        const now = await describeLatest(client, r.workflowId).catch(() => undefined);
+        if (now) r.step = existingOnboarding(now).step ?? 'starting';
+      });
+      pending = started.filter((r) => r.outcome === 'started' && r.step === 'starting');
+      if (!pending.length || Date.now() >= settleUntil) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     return started;
   });
   const all = [...results, ...invalid].sort((a, b) => a.line - b.line);
@@ -141,21 +150,26 @@ export async function onboardFromFile(opts: {
       .sort((a, b) => b[1] - a[1])
       .map(([step, n]) => pad(step, n)),
   ];
+  const listed = (rows: RowResult[], what: (r: RowResult) => string) => {
+    const shown = rows.slice(0, LISTED);
+    const width = Math.max(...shown.map((r) => (r.account ?? '').length));
+    for (const r of shown)
+      lines.push(`  line ${String(r.line).padEnd(5)} ${(r.account ?? '').padEnd(width)}  ${what(r)}`);
+    if (rows.length > LISTED) lines.push(`  ... and ${rows.length - LISTED} more (--json lists every row)`);
+  };
   const existing = all.filter((r) => r.outcome === 'existing');
   if (existing.length) {
     lines.push('already had an onboarding (never started twice):');
-    for (const r of existing.slice(0, LISTED))
-      lines.push(`  line ${r.line}  ${r.account}  ${describeExisting(r)}`);
-    if (existing.length > LISTED)
-      lines.push(`  ... and ${existing.length - LISTED} more (--json lists every row)`);
+    listed(existing, (r) => describeExisting(r as Extract<RowResult, { outcome: 'existing' }>));
+    if (existing.some((r) => r.status !== 'RUNNING'))
+      lines.push(
+        '  (an account whose onboarding ended starts afresh only after: npm run client -- offboard <account> --by <you>)',
+      );
   }
   const failures = all.filter((r) => r.outcome === 'failed');
   if (failures.length) {
     lines.push('could not be started (run the same file again: the others are not started twice):');
-    for (const r of failures.slice(0, LISTED))
-      lines.push(`  line ${r.line}  ${r.account}  ${printable(r.error)}`);
-    if (failures.length > LISTED)
-      lines.push(`  ... and ${failures.length - LISTED} more (--json lists every row)`);
+    listed(failures, (r) => printable((r as Extract<RowResult, { outcome: 'failed' }>).error));
   }
   lines.push('follow them with: npm run client -- list --watch');
   console.log(lines.join('\n'));
