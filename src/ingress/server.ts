@@ -9,6 +9,7 @@ import type { KeyRing } from '../secrets/keys';
 import { EVENTS_PATH } from '../shared/events';
 import { callbacksRouter } from './callbacks';
 import { eventsRouter } from './events';
+import { resolveEventsSecret } from './events-secret';
 import { healthRouter } from './health';
 import { OpsAuth } from './ops-auth';
 import { opsRouter } from './ops';
@@ -35,9 +36,10 @@ export function createIngressApp(deps: IngressDeps): express.Express {
   );
 
   app.use(healthRouter(client));
-  app.use(eventsRouter(config, client));
+  // Outside production a missing EVENTS_HMAC_SECRET is generated into DATA_DIR (events-secret.ts).
+  app.use(eventsRouter({ ...config, EVENTS_HMAC_SECRET: resolveEventsSecret(config)?.secret }, client));
   app.use(callbacksRouter(deps));
-  app.use(opsRouter(client, auth));
+  app.use(opsRouter(client, auth, config));
 
   app.use((err: unknown, req: Request, res: Response, _next: express.NextFunction) => {
     const status = (err as { status?: number }).status;
