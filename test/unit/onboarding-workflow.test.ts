@@ -227,6 +227,7 @@ test('consent granted in the portal and told to nobody: found by asking Microsof
   const status = await handle.query(statusQuery);
   assert.ok(
     status.timeline.some((t) => t.event === 'consent granted' && /found by asking Microsoft/.test(t.detail!)),
+    JSON.stringify(status.timeline),
   );
   await handle.cancel();
 });
