@@ -393,7 +393,6 @@ test('MSAL authorization code + PKCE for the ops sign-in app: state, nonce, acco
       state,
       nonce,
     });
-    console.log('DBG', authUrl);
     const u = new URL(authUrl);
     assert.equal(u.origin + u.pathname, `${origin}/login/${ops.tenantId}/oauth2/v2.0/authorize`);
     const back = await signInThroughFront(authUrl, ops.operator);
