@@ -46,7 +46,8 @@ let client: Client;
 let ingress: Awaited<ReturnType<typeof startIngress>>;
 let worker: WorkerProcess | undefined;
 let bundlePath: string;
-const figures = { workerKills: 0, workerSpawns: 0, workerExitedOnItsOwn: 0, serverRestarts: 0 };
+/** What the test did to the system: it must have crashed something to prove anything. */
+const done = { workerKills: 0, workerSpawns: 0, workerExitedOnItsOwn: 0, serverRestarts: 0 };
 
 async function portOpen(): Promise<boolean> {
   return new Promise((resolve) => {
@@ -80,7 +81,7 @@ async function startWorker(): Promise<void> {
   for (;;) {
     try {
       worker = await spawnWorker(`127.0.0.1:${port}`, config, { WORKFLOW_BUNDLE_PATH: bundlePath });
-      figures.workerSpawns++;
+      done.workerSpawns++;
       return;
     } catch {
       await sleep(500); // the server is still coming up
@@ -197,19 +198,19 @@ test('worker SIGKILLed and dev server restarted mid-flight: every onboarding ver
     await sleep(1000 + Math.random() * 2000);
     if (action === 'kill-worker') {
       await worker!.kill('SIGKILL');
-      figures.workerKills++;
+      done.workerKills++;
     } else {
       await worker!.kill('SIGKILL');
       await stopServer();
       await startServer();
-      figures.serverRestarts++;
+      done.serverRestarts++;
     }
     await startWorker();
   }
   // A worker may give up on its own while the server is away: keep one running until the end.
   const keeper = setInterval(() => {
     if (worker && worker.child.exitCode !== null && worker.child.signalCode === null) {
-      figures.workerExitedOnItsOwn++;
+      done.workerExitedOnItsOwn++;
       worker = undefined;
       void startWorker();
     }
@@ -240,4 +241,5 @@ test('worker SIGKILLed and dev server restarted mid-flight: every onboarding ver
       `${customer.accountId}: each property written once`,
     );
   }
+  assert.ok(done.workerKills > 0 && done.serverRestarts > 0, `crashes happened: ${JSON.stringify(done)}`);
 });
