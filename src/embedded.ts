@@ -20,6 +20,7 @@ import { prometheusMetrics } from './observability/metrics';
 import { startTracing } from './observability/tracing';
 import { loadKeyRing } from './secrets/keys';
 import { ONBOARDING_STEP_SEARCH_ATTRIBUTE } from './shared/names';
+import { visible } from './shared/terminal-text';
 import { connectClient, connectWorker, temporalTarget } from './temporal';
 import { createWorker } from './worker-setup';
 
@@ -192,7 +193,9 @@ async function main(): Promise<void> {
       `sample onboarding ${result.outcome}: account connector ${result.accountConnectorId}, app ${result.appId}`,
     );
     for (const t of result.timeline)
-      console.log(`  ${t.at}  ${t.step.padEnd(24)} ${t.event}${t.detail ? `: ${t.detail}` : ''}`);
+      console.log(
+        `  ${t.at}  ${t.step.padEnd(24)} ${visible(t.event)}${t.detail ? `: ${visible(t.detail)}` : ''}`,
+      );
   }
   log(
     'serving. Ops CLI: npm run client -- --help   Web UI: http://127.0.0.1:8233   Ctrl-C stops everything.',

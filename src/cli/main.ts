@@ -6,6 +6,7 @@ import { cancelCommand } from './commands/cancel';
 import { inspectCommands } from './commands/inspect';
 import { onboardCommand } from './commands/onboard';
 import { signalCommands } from './commands/signals';
+import { visible } from '../shared/terminal-text';
 import { UsageError } from './program';
 
 const program = new Command('dynamics-onboarding')
@@ -28,14 +29,14 @@ async function main(): Promise<void> {
       process.exit(err.exitCode === 0 ? 0 : 2);
     }
     if (err instanceof UsageError) {
-      console.error(`error: ${err.message}`);
+      console.error(`error: ${visible(err.message)}`);
       process.exit(2);
     }
     if (err instanceof WorkflowNotFoundError) {
-      console.error(`error: no such onboarding: ${err.workflowId}`);
+      console.error(`error: no such onboarding: ${visible(err.workflowId)}`);
       process.exit(1);
     }
-    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`error: ${visible(err instanceof Error ? err.message : String(err))}`);
     process.exit(1);
   }
 }

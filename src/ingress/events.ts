@@ -16,6 +16,7 @@ import {
   onboardingEventSchema,
 } from '../shared/events';
 import { ONBOARDING_WORKFLOW_TYPE, onboardingWorkflowId, TASK_QUEUE } from '../shared/names';
+import { visible } from '../shared/terminal-text';
 import { checkEventSignature } from './event-signature';
 import { SeenOnce } from './seen-once';
 
@@ -77,7 +78,7 @@ export function eventsRouter(config: Config, client: Client): express.Router {
         ...(eventId ? { memo: { eventId } } : {}),
       });
       console.log(
-        `event ${eventId ?? '(no id)'}: onboarding ${workflowId} run ${handle.firstExecutionRunId}`,
+        `event ${eventId ? visible(eventId) : '(no id)'}: onboarding ${workflowId} run ${handle.firstExecutionRunId}`,
       );
       res.status(202).json({ workflowId, runId: handle.firstExecutionRunId, eventId: eventId ?? null });
     } catch (err) {

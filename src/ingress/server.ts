@@ -7,6 +7,7 @@ import type { CyclrClient } from '../clients/cyclr';
 import type { Config } from '../config';
 import type { KeyRing } from '../secrets/keys';
 import { EVENTS_PATH } from '../shared/events';
+import { visible } from '../shared/terminal-text';
 import { callbacksRouter } from './callbacks';
 import { eventsRouter } from './events';
 import { healthRouter } from './health';
@@ -44,7 +45,7 @@ export function createIngressApp(deps: IngressDeps): express.Express {
     const message = err instanceof Error ? err.message : String(err);
     // Body-parser errors (too large, bad encoding) are the caller's; everything else is ours.
     const clientError = typeof status === 'number' && status >= 400 && status < 500;
-    if (!clientError) console.error(`ingress error on ${req.method} ${req.path}: ${message}`);
+    if (!clientError) console.error(visible(`ingress error on ${req.method} ${req.path}: ${message}`));
     if (req.path === EVENTS_PATH) {
       res.status(clientError ? status : 502).json({
         error: clientError ? `body: ${message}` : 'temporarily unavailable; send the event again later',

@@ -7,7 +7,8 @@ import {
   onboardingWorkflowId,
 } from '../../shared/names';
 import { STEPS } from '../../shared/steps';
-import { formatStatus } from '../format';
+import { visible } from '../../shared/terminal-text';
+import { formatJson, formatStatus } from '../format';
 import { accountArg, withClient } from '../program';
 
 export function inspectCommands(program: Command): void {
@@ -23,7 +24,7 @@ export function inspectCommands(program: Command): void {
       const status = await withClient((client) =>
         client.workflow.getHandle(onboardingWorkflowId(id)).query(statusQuery),
       );
-      console.log(o.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+      console.log(o.json ? formatJson(status) : formatStatus(status));
     });
 
   program
@@ -44,11 +45,11 @@ export function inspectCommands(program: Command): void {
             startTime: wf.startTime.toISOString(),
           });
         }
-        if (o.json) return console.log(JSON.stringify(rows, null, 2));
+        if (o.json) return console.log(formatJson(rows));
         if (!rows.length) return console.log('no onboardings match');
         for (const r of rows)
           console.log(
-            `${r.workflowId.padEnd(48)} ${String(r.step).padEnd(26)} ${r.status.padEnd(11)} ${r.startTime}`,
+            `${visible(r.workflowId).padEnd(48)} ${visible(r.step).padEnd(26)} ${r.status.padEnd(11)} ${r.startTime}`,
           );
       });
     });
