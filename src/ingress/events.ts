@@ -19,11 +19,16 @@ import { ONBOARDING_WORKFLOW_TYPE, onboardingWorkflowId, TASK_QUEUE } from '../s
 import { visible } from '../shared/terminal-text';
 import { checkEventSignature } from './event-signature';
 import { SeenOnce } from './seen-once';
+import { temporalGate, type TemporalGate } from './temporal-gate';
 
 const reject = (res: Response, status: number, error: string, extra: object = {}) =>
   res.status(status).json({ error, ...extra });
 
-export function eventsRouter(config: Config, client: Client): express.Router {
+export function eventsRouter(
+  config: Config,
+  client: Client,
+  temporal: TemporalGate = temporalGate(client),
+): express.Router {
   const router = express.Router();
   const seenSignatures = new SeenOnce();
 
@@ -69,21 +74,23 @@ export function eventsRouter(config: Config, client: Client): express.Router {
     try {
       // Running: the existing one is returned (USE_EXISTING). Ended: never started again
       // (REJECT_DUPLICATE), whatever its outcome; ops decide what a second attempt means.
-      const handle = await client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
-        workflowId,
-        taskQueue: TASK_QUEUE,
-        args: [input],
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        ...(eventId ? { memo: { eventId } } : {}),
-      });
+      const handle = await temporal(() =>
+        client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
+          workflowId,
+          taskQueue: TASK_QUEUE,
+          args: [input],
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          ...(eventId ? { memo: { eventId } } : {}),
+        }),
+      );
       console.log(
         `event ${eventId ? visible(eventId) : '(no id)'}: onboarding ${workflowId} run ${handle.firstExecutionRunId}`,
       );
       res.status(202).json({ workflowId, runId: handle.firstExecutionRunId, eventId: eventId ?? null });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      const described = await client.workflow.getHandle(workflowId).describe();
+      const described = await temporal(() => client.workflow.getHandle(workflowId).describe());
       res.status(202).json({
         workflowId,
         runId: described.runId,

@@ -14,7 +14,7 @@ import {
   describeIssues,
   resourceCorrectedSchema,
 } from '../shared/validation';
-import { LoginThrottle } from './login-throttle';
+import { LoginThrottle, type LoginAttempt } from './login-throttle';
 import type { OpsAuth, OpsSession } from './ops-auth';
 import { OPS_CSS, OPS_JS } from './ops-assets';
 import { listOnboardings, statusOf } from './ops-queries';
@@ -28,6 +28,7 @@ import {
   statusVersion,
   type PageContext,
 } from './ops-pages';
+import { temporalGate, type TemporalGate } from './temporal-gate';
 
 const loginNameSchema = consentGrantedSchema.shape.by;
 const stepSchema = z.enum(STEPS, { error: `expected one of ${STEPS.join(', ')}` }).optional();
@@ -39,7 +40,11 @@ const html = (res: Response, status: number, body: string) =>
 
 const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
-export function opsRouter(client: Client, auth: OpsAuth): express.Router {
+export function opsRouter(
+  client: Client,
+  auth: OpsAuth,
+  temporal: TemporalGate = temporalGate(client),
+): express.Router {
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   const throttle = new LoginThrottle();
@@ -59,22 +64,30 @@ export function opsRouter(client: Client, auth: OpsAuth): express.Router {
   router.get('/ops/login', (req, res) => html(res, 200, loginPage({ next: safeNext(str(req.query.next)) })));
   router.post('/ops/login', form, (req, res) => {
     const next = safeNext(str(req.body?.next));
-    const from = req.ip ?? 'unknown';
-    const wait = throttle.blockedFor(from);
-    if (wait)
-      return html(
-        res.set('Retry-After', String(wait)),
-        429,
-        loginPage({
-          problem: `Too many failed sign-ins from your address: try again in ${Math.ceil(wait / 60)} minutes.`,
-          next,
-        }),
-      );
     const name = loginNameSchema.safeParse(str(req.body?.name) ?? '');
     if (!name.success)
       return html(res, 400, loginPage({ problem: `name: ${name.error.issues[0].message}`, next }));
+    // Failures count per browser that signed in before, else per address and name and per
+    // address: a correct token is never refused because of failures other people made.
+    const device = auth.device(req);
+    const attempt: LoginAttempt = {
+      address: req.ip ?? 'unknown',
+      name: name.data,
+      ...(device ? { device } : {}),
+    };
+    const wait = throttle.blockedFor(attempt);
+    if (wait)
+      return html(
+        res.set('Retry-After', String(wait.seconds)),
+        429,
+        loginPage({
+          problem: `Too many failed sign-ins ${WHOSE[wait.because]}: try again in ${waitText(wait.seconds)}.`,
+          name: name.data,
+          next,
+        }),
+      );
     if (!auth.tokenMatches(str(req.body?.token) ?? '')) {
-      throttle.failed(from);
+      throttle.failed(attempt);
       return html(
         res,
         401,
@@ -85,8 +98,9 @@ export function opsRouter(client: Client, auth: OpsAuth): express.Router {
         }),
       );
     }
-    throttle.succeeded(from);
+    throttle.succeeded(attempt);
     auth.startSession(res, name.data);
+    auth.rememberDevice(res, device);
     res.redirect(303, next);
   });
 
@@ -123,8 +137,8 @@ export function opsRouter(client: Client, auth: OpsAuth): express.Router {
     next();
   };
 
-  router.post('/ops/logout', form, requireOps, (_req, res) => {
-    auth.endSession(res);
+  router.post('/ops/logout', form, requireOps, (req, res) => {
+    auth.endSession(req, res);
     res.redirect(303, '/ops/login');
   });
 
@@ -137,7 +151,7 @@ export function opsRouter(client: Client, auth: OpsAuth): express.Router {
         400,
         messagePage(ctx, 'Bad filter', [`step: ${step.error.issues[0].message}`], '/ops'),
       );
-    const rows = await listOnboardings(client, step.data);
+    const rows = await listOnboardings(client, step.data, temporal);
     html(res, 200, listPage({ ...ctx, refresh: 10 }, step.data, rows));
   });
 
@@ -145,7 +159,7 @@ export function opsRouter(client: Client, auth: OpsAuth): express.Router {
     const { ctx } = (req as Authed).ops;
     const account = accountParam(req, res, ctx);
     if (!account) return;
-    const found = await statusOf(client, account);
+    const found = await statusOf(client, account, temporal);
     if (!found)
       return html(
         res,
@@ -168,7 +182,7 @@ export function opsRouter(client: Client, auth: OpsAuth): express.Router {
     const { ctx } = (req as Authed).ops;
     const account = accountParam(req, res, ctx);
     if (!account) return;
-    const found = await statusOf(client, account);
+    const found = await statusOf(client, account, temporal);
     res
       .set('Cache-Control', 'no-store')
       .type('text')
@@ -182,7 +196,7 @@ export function opsRouter(client: Client, auth: OpsAuth): express.Router {
     const note = str(req.body.note)?.trim();
     const payload = consentGrantedSchema.safeParse({ by: byOf(session), ...(note ? { note } : {}) });
     if (!payload.success) return refuse(res, ctx, account, describeIssues(payload.error));
-    const found = await statusOf(client, account);
+    const found = await statusOf(client, account, temporal);
     if (!found)
       return html(
         res,
@@ -209,7 +223,9 @@ export function opsRouter(client: Client, auth: OpsAuth): express.Router {
           note ? { note } : {},
         ),
       );
-    await client.workflow.getHandle(onboardingWorkflowId(account)).signal(consentGrantedSignal, payload.data);
+    await temporal(() =>
+      client.workflow.getHandle(onboardingWorkflowId(account)).signal(consentGrantedSignal, payload.data),
+    );
     res.redirect(303, `${detailPath(account)}?sent=consentGranted`);
   });
 
@@ -222,7 +238,7 @@ export function opsRouter(client: Client, auth: OpsAuth): express.Router {
       by: byOf(session),
     });
     if (!payload.success) return refuse(res, ctx, account, describeIssues(payload.error));
-    const found = await statusOf(client, account);
+    const found = await statusOf(client, account, temporal);
     if (!found)
       return html(
         res,
@@ -249,14 +265,23 @@ export function opsRouter(client: Client, auth: OpsAuth): express.Router {
           { resourceUrl: payload.data.resourceUrl },
         ),
       );
-    await client.workflow
-      .getHandle(onboardingWorkflowId(account))
-      .signal(resourceCorrectedSignal, payload.data);
+    await temporal(() =>
+      client.workflow.getHandle(onboardingWorkflowId(account)).signal(resourceCorrectedSignal, payload.data),
+    );
     res.redirect(303, `${detailPath(account)}?sent=resourceCorrected`);
   });
 
   return router;
 }
+
+const WHOSE = {
+  browser: 'from this browser',
+  name: 'with this name from your address',
+  address: 'from your address (a browser that has signed in here before is not held back by them)',
+} as const;
+
+const waitText = (seconds: number) =>
+  seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
 
 /** Who the signal records: the signed-in person, and where it came from. */
 const byOf = (session: OpsSession) => `${session.by} (ops page)`.slice(0, 200);

@@ -29,3 +29,16 @@ export function visibleJson(json: string): string {
 export function hasControlCharacters(text: string): boolean {
   return UNSAFE_ONE.test(text);
 }
+
+/**
+ * Outside text to keep (an error description for the record): at most `max` characters, line
+ * breaks and tabs kept, every other control or format character turned into its visible escape.
+ */
+export function plainText(text: string, max: number): string {
+  return text
+    .slice(0, max)
+    .split(/(\r?\n|\t)/)
+    .map((part) => (/^(\r?\n|\t)$/.test(part) ? part : visible(part)))
+    .join('')
+    .slice(0, max);
+}
