@@ -16,7 +16,8 @@ export interface CatalogConnector {
   Id: number;
   Name: string;
   Description: string;
-  Status: 'Approved' | 'Draft';
+  /** `Approved` connectors can be installed; others (`Draft`, ...) cannot. */
+  Status: string;
   Version: string;
   Icon: null;
   AuthDescription: null;
@@ -128,4 +129,23 @@ export function connectorSummary(c: CatalogConnector): Record<string, unknown> {
     AuthScheme: c.AuthScheme,
     Parameters: c.Parameters,
   };
+}
+
+export type CatalogOverrides = Record<string, { removed?: boolean; Status?: string }>;
+
+/** The catalog as the partner sees it now: removed connectors left out, Status overrides applied. */
+export function listedCatalog(overrides: CatalogOverrides): CatalogConnector[] {
+  return CATALOG.filter((c) => !overrides[String(c.Id)]?.removed).map((c) => {
+    const status = overrides[String(c.Id)]?.Status;
+    return status ? { ...c, Status: status } : c;
+  });
+}
+
+/** A connector of the listed catalog by id or name (case-insensitive). */
+export function findListedConnector(
+  overrides: CatalogOverrides,
+  idOrName: string,
+): CatalogConnector | undefined {
+  const c = findConnector(idOrName);
+  return c && listedCatalog(overrides).find((x) => x.Id === c.Id);
 }

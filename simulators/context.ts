@@ -1,7 +1,24 @@
 // The shared context every simulated service gets: the state, the clock, the base URL, and
 // helpers for recording issued secrets and asking for a save.
-import { freshState, seedCredentials, type SeedCredentials, type SimState, type Tenant } from './state.js';
+import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  freshState,
+  normaliseState,
+  seedCredentials,
+  type SeedCredentials,
+  type SigningKey,
+  type SimUser,
+  type SimState,
+  type Tenant,
+} from './state.js';
 import { sha256 } from './util.js';
+
+export interface FoundUser {
+  tenant: Tenant;
+  admin: boolean;
+  username: string;
+  user: SimUser;
+}
 
 export type Service = 'identity' | 'graph' | 'cyclr-api' | 'cyclr-app';
 
@@ -18,6 +35,25 @@ export class SimContext {
   ) {
     this.creds = seedCredentials(env);
     this.state = freshState(this.creds, sha256, seed);
+    this.stateReplaced();
+  }
+
+  /** Call after `state` was replaced wholesale (a loaded state file): fills gaps, keeps a signing key. */
+  stateReplaced(): void {
+    normaliseState(this.state, this.creds, sha256);
+    if (!this.state.signingKeys.length) this.state.signingKeys.push(newSigningKey());
+    this.key = undefined;
+  }
+
+  private key?: { kid: string; privateKey: KeyObject };
+
+  /** The key every token is signed with (the newest one in the state). */
+  signingKey(): { kid: string; privateKey: KeyObject } {
+    const k = this.state.signingKeys[this.state.signingKeys.length - 1];
+    if (!this.key || this.key.kid !== k.kid) {
+      this.key = { kid: k.kid, privateKey: createPrivateKey(k.privateKeyPem) };
+    }
+    return this.key;
   }
 
   setChangeListener(fn: () => void): void {
@@ -29,8 +65,12 @@ export class SimContext {
     this.onChange();
   }
 
+  /** A fresh world; the signing keys survive (tokens issued before stay verifiable). */
   reset(): void {
+    const keys = this.state.signingKeys;
     this.state = freshState(this.creds, sha256, this.seed);
+    this.state.signingKeys = keys;
+    this.stateReplaced();
     this.changed();
   }
 
@@ -59,8 +99,9 @@ export class SimContext {
     return this.lookup().byKey.get(idOrDomain.toLowerCase());
   }
 
-  findUser(username: string): { tenant: Tenant; admin: boolean; username: string } | undefined {
-    return this.lookup().users.get(username.trim().toLowerCase());
+  findUser(username: string): FoundUser | undefined {
+    const found = this.lookup().users.get(username.trim().toLowerCase());
+    return found && { ...found, admin: found.user.admin };
   }
 
   /** Call after replacing a tenant in place (appends and a new state are noticed by themselves). */
@@ -76,7 +117,7 @@ export class SimContext {
     tenants: Tenant[];
     count: number;
     byKey: Map<string, Tenant>;
-    users: Map<string, { tenant: Tenant; admin: boolean; username: string }>;
+    users: Map<string, FoundUser>;
   };
 
   private lookup(): NonNullable<SimContext['index']> {
@@ -93,7 +134,7 @@ export class SimContext {
       for (const user of tenant.users) {
         const key = user.username.toLowerCase();
         if (!index.users.has(key))
-          index.users.set(key, { tenant, admin: user.admin, username: user.username });
+          index.users.set(key, { tenant, admin: user.admin, username: user.username, user });
       }
     }
     return index;
@@ -112,5 +153,26 @@ export class SimContext {
       if (t.expiresAtMs + 24 * 3600_000 < now) delete s.cyclr.signInTokens[k];
     for (const [k, a] of Object.entries(s.cyclr.authSessions))
       if (a.createdAtMs + 24 * 3600_000 < now) delete s.cyclr.authSessions[k];
+    for (const [k, i] of Object.entries(s.interactions)) if (i.expiresAtMs < now) delete s.interactions[k];
   }
+}
+
+/** A 2048-bit RSA signing key; `kid` is the base64url SHA-1 of the modulus (27 characters, x5t-like). */
+function newSigningKey(): SigningKey {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const n = String(jwk.n);
+  return {
+    kid: createHash('sha1').update(Buffer.from(n, 'base64url')).digest('base64url'),
+    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    n,
+    e: String(jwk.e),
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** A user's object id: stable for (tenant, username), so re-seeding a tenant keeps it. */
+export function userOid(tenantId: string, username: string): string {
+  const h = sha256(`oid\0${tenantId.toLowerCase()}\0${username.toLowerCase()}`);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

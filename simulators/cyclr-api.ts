@@ -1,7 +1,13 @@
 // Simulated Cyclr partner API (https://{CyclrAPIDomain}), mounted at /cyclr-api.
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { randomBytes } from 'node:crypto';
-import { CATALOG, connectorSummary, findConnector, type CatalogConnector } from './catalog.js';
+import {
+  connectorSummary,
+  findConnector,
+  findListedConnector,
+  listedCatalog,
+  type CatalogConnector,
+} from './catalog.js';
 import type { SimContext } from './context.js';
 import { sendCyclrError } from './errors.js';
 import type { AccountConnector, AccountConnectorProperty, CyclrAccount } from './state.js';
@@ -123,7 +129,9 @@ export function cyclrApiRouter(sim: SimContext): Router {
   // ---------------------------------------------------------------- connectors catalog
   v1.get('/connectors', optionalAccount, (req, res) => {
     const q = flatParams(req.query);
-    let list = CATALOG.filter((c) => !q.query || c.Name.toLowerCase().includes(q.query.toLowerCase()));
+    let list = listedCatalog(sim.state.cyclr.catalogOverrides).filter(
+      (c) => !q.query || c.Name.toLowerCase().includes(q.query.toLowerCase()),
+    );
     const pageSize = Math.max(1, Math.min(1000, Number(q.pageSize) || 50));
     const page = Math.max(1, Number(q.page) || 1);
     const total = list.length;
@@ -134,11 +142,11 @@ export function cyclrApiRouter(sim: SimContext): Router {
     res.status(200).json(list);
   });
   v1.get('/connectors/:name', optionalAccount, (req, res) => {
-    const c = findConnector(String(req.params.name));
+    const c = findListedConnector(sim.state.cyclr.catalogOverrides, String(req.params.name));
     res.status(200).json(c ? [c] : []);
   });
   v1.get('/connectors/:name/:version', optionalAccount, (req, res) => {
-    const c = findConnector(String(req.params.name));
+    const c = findListedConnector(sim.state.cyclr.catalogOverrides, String(req.params.name));
     res.status(200).json(c && c.Version === req.params.version ? [c] : []);
   });
 
@@ -166,10 +174,11 @@ export function cyclrApiRouter(sim: SimContext): Router {
   };
 
   v1.post('/connectors/:connector/install', needAccount, (req, res) => {
-    const connector = findConnector(String(req.params.connector));
+    const connector = findListedConnector(sim.state.cyclr.catalogOverrides, String(req.params.connector));
     if (!connector) return sendCyclrError(res, 404, `Connector '${req.params.connector}' not found.`);
     if (connector.Status !== 'Approved') {
-      return sendCyclrError(res, 400, `Connector ${connector.Id} is a draft and cannot be installed.`);
+      const why = connector.Status === 'Draft' ? 'is a draft' : `has status '${connector.Status}'`;
+      return sendCyclrError(res, 400, `Connector ${connector.Id} ${why} and cannot be installed.`);
     }
     const body = isObject(req.body) ? req.body : {};
     const props = Array.isArray(body.Properties) ? body.Properties.filter(isObject) : [];

@@ -113,6 +113,9 @@ export function cyclrAppRouter(sim: SimContext): Router {
         .type('html')
         .send(postMessagePage(outcome, session.callbackMessage, session.targetOrigin));
     }
+    // What Cyclr appends to targetOrigin is unconfirmed: `query` (default) appends the outcome,
+    // `none` returns to targetOrigin exactly as given.
+    if (sim.state.settings.cyclrRedirectOutcome === 'none') return res.redirect(302, session.targetOrigin);
     const params: Record<string, string | undefined> = outcome.success
       ? { success: 'true', accountConnectorId: String(ac.id) }
       : { success: 'false', error: outcome.error, error_description: outcome.errorDescription };

@@ -1,8 +1,8 @@
 // Directory facts shared by the identity and Graph simulators: which applications are visible
 // (replication delay), their redirect URIs and audience, secrets, consents, resources.
 import type { SimContext } from './context.js';
-import type { Application, Tenant } from './state.js';
-import { isObject, normaliseResource, sha256 } from './util.js';
+import type { Application, Consent, ServicePrincipal, Tenant } from './state.js';
+import { guid, isObject, normaliseResource, sha256 } from './util.js';
 
 export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
 export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
@@ -59,11 +59,12 @@ const KNOWN_PERMISSIONS: Record<string, string> = {
     'Dynamics CRM: Access Dynamics 365 as organization users (user_impersonation)',
 };
 
-/** Human-readable permission lines for a consent page. */
-export function permissionLines(app: Application): string[] {
+/** Human-readable permission lines for a consent page (`delegatedOnly`: the Scope entries alone). */
+export function permissionLines(app: Application, delegatedOnly = false): string[] {
   const lines: string[] = [];
   for (const r of requiredResourceAccess(app)) {
     for (const a of r.resourceAccess) {
+      if (delegatedOnly && a.type !== 'Scope') continue;
       lines.push(
         KNOWN_PERMISSIONS[`${r.resourceAppId}/${a.id}`] ?? `${r.resourceAppId}: ${a.id} (${a.type})`,
       );
@@ -82,15 +83,85 @@ export function checkAppSecret(sim: SimContext, app: Application, secret: string
   return matching.some((p) => Date.parse(p.endDateTime) > now) ? 'ok' : 'expired';
 }
 
-/** Is there an (already propagated) admin consent for this app in this tenant? */
-export function hasConsent(sim: SimContext, tenantId: string, appId: string): boolean {
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/**
+ * Does a consent cover this user for this app in this tenant: the tenant-wide (admin) consent, or
+ * the user's own? With `propagated`, only consents older than `consentPropagationMs` count (what
+ * the token endpoint sees); without, every recorded consent counts (what the sign-in pages see).
+ */
+export function consentCovers(
+  sim: SimContext,
+  tenantId: string,
+  appId: string,
+  username: string | undefined,
+  propagated: boolean,
+): boolean {
   const now = sim.now();
   return sim.state.consents.some(
     (c) =>
-      c.tenantId.toLowerCase() === tenantId.toLowerCase() &&
-      c.appId.toLowerCase() === appId.toLowerCase() &&
-      c.grantedAtMs + sim.state.settings.consentPropagationMs <= now,
+      same(c.tenantId, tenantId) &&
+      same(c.appId, appId) &&
+      (c.user === undefined || (username !== undefined && same(c.user, username))) &&
+      (!propagated || c.grantedAtMs + sim.state.settings.consentPropagationMs <= now),
   );
+}
+
+/** Token-endpoint view: a propagated tenant-wide consent, or the user's own. */
+export function hasConsent(sim: SimContext, tenantId: string, appId: string, username?: string): boolean {
+  return consentCovers(sim, tenantId, appId, username, true);
+}
+
+/** The service principal of `appId` in `tenantId`, if there is one. */
+export function servicePrincipalIn(
+  sim: SimContext,
+  tenantId: string,
+  appId: string,
+): ServicePrincipal | undefined {
+  return sim.state.servicePrincipals.find(
+    (sp) => same(sp.tenantId ?? sim.state.partnerTenantId, tenantId) && same(sp.appId, appId),
+  );
+}
+
+/**
+ * Records a consent (tenant-wide, or `user`'s own) and makes sure the app has a service principal
+ * in that tenant, as consenting does in Entra. Counts `consentsGranted`.
+ */
+export function grantConsent(
+  sim: SimContext,
+  g: { tenantId: string; appId: string; by: string; user?: string; atMs?: number },
+): Consent {
+  const nowMs = g.atMs ?? sim.now();
+  const existing = sim.state.consents.find(
+    (c) =>
+      same(c.tenantId, g.tenantId) &&
+      same(c.appId, g.appId) &&
+      (g.user === undefined ? c.user === undefined : c.user !== undefined && same(c.user, g.user)),
+  );
+  const record: Consent = existing ?? {
+    tenantId: g.tenantId,
+    appId: g.appId,
+    grantedAt: '',
+    grantedAtMs: 0,
+    by: '',
+  };
+  record.grantedAt = new Date(nowMs).toISOString();
+  record.grantedAtMs = nowMs;
+  record.by = g.by;
+  if (g.user !== undefined) record.user = g.user;
+  if (!existing) sim.state.consents.push(record);
+  if (!servicePrincipalIn(sim, g.tenantId, g.appId)) {
+    sim.state.servicePrincipals.push({
+      id: guid(),
+      appId: g.appId,
+      tenantId: g.tenantId,
+      createdDateTime: new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      createdAtMs: nowMs,
+    });
+  }
+  sim.state.counts.consentsGranted++;
+  sim.changed();
+  return record;
 }
 
 export function isGraphResource(resource: string): boolean {

@@ -8,7 +8,7 @@ import { aadTimestamp, graphDate, guid, GUID_RE } from './util.js';
 /** Codes for which the simulated login service emits `error_uri` (modelling choice). */
 const CODES_WITH_ERROR_URI = new Set([
   50059, 65001, 65004, 70003, 70008, 70011, 90002, 90014, 500011, 650057, 700016, 7000215, 7000218, 7000222,
-  900144,
+  7000229, 900144,
 ]);
 
 export interface AadError {
@@ -174,6 +174,24 @@ export const aad = {
     suberror: 'consent_required',
     code: 65001,
     message: `The user or administrator has not consented to use the application with ID '${appId}' named '${displayName}'. Send an interactive authorization request for this user and resource.`,
+  }),
+  missingServicePrincipal: (appId: string, tenantId: string): AadError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 7000229,
+    message: `The client application ${appId} is missing service principal in the tenant ${tenantId}. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119`,
+  }),
+  pkceMismatch: (): AadError => ({
+    status: 400,
+    error: 'invalid_grant',
+    code: 501481,
+    message: 'The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+  }),
+  flowExpired: (): AadError => ({
+    status: 400,
+    error: 'invalid_request',
+    code: 50089,
+    message: 'Authentication failed due to flow token expired.',
   }),
   invalidScope: (scope: string): AadError => ({
     status: 400,

@@ -269,7 +269,7 @@ export function graphRouter(sim: SimContext): Router {
         'Lifetime validation failed, the token is expired.',
       );
     }
-    if (tok.appId !== sim.state.graphClient.appId) {
+    if (tok.appId !== sim.state.graphClient.appId || sim.state.graphClient.canManageApplications === false) {
       return sendGraphError(
         req,
         res,
@@ -283,6 +283,12 @@ export function graphRouter(sim: SimContext): Router {
   });
 
   r.use(express.json({ limit: '1mb', type: () => true }));
+
+  /** Graph here is the partner tenant's: service principals in customer tenants are not its own. */
+  const partnerSps = () =>
+    sim.state.servicePrincipals.filter(
+      (sp) => (sp.tenantId ?? sim.state.partnerTenantId) === sim.state.partnerTenantId,
+    );
 
   const findApp = (l: Lookup, respectReplication: boolean): Application | undefined => {
     const v = l.value.toLowerCase();
@@ -562,7 +568,7 @@ export function graphRouter(sim: SimContext): Router {
         const pred = simpleFilter(typeof req.query.$filter === 'string' ? req.query.$filter : undefined);
         if (!pred)
           return sendGraphError(req, res, now(), 400, 'Request_UnsupportedQuery', 'Unsupported query.');
-        const value = sim.state.servicePrincipals
+        const value = partnerSps()
           .filter((s) => replicated(sim, s.createdAtMs))
           .map((s) => spView(sim, s))
           .filter(pred);
@@ -573,7 +579,7 @@ export function graphRouter(sim: SimContext): Router {
       const appId = typeof body.appId === 'string' ? body.appId : '';
       if (!appId)
         return sendGraphError(req, res, now(), 400, 'Request_BadRequest', "Property 'appId' is required.");
-      const existing = sim.state.servicePrincipals.find((s) => s.appId.toLowerCase() === appId.toLowerCase());
+      const existing = partnerSps().find((s) => s.appId.toLowerCase() === appId.toLowerCase());
       if (existing) {
         return sendGraphError(
           req,
@@ -595,6 +601,7 @@ export function graphRouter(sim: SimContext): Router {
       const sp: ServicePrincipal = {
         id: guid(),
         appId: app.appId,
+        tenantId: sim.state.partnerTenantId,
         createdDateTime: new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         createdAtMs: nowMs,
       };
@@ -606,7 +613,7 @@ export function graphRouter(sim: SimContext): Router {
         .json({ '@odata.context': `${CTX}#servicePrincipals/$entity`, ...spView(sim, sp) });
     }
     const v = key.value.toLowerCase();
-    const sp = sim.state.servicePrincipals.find(
+    const sp = partnerSps().find(
       (s) =>
         (key.by === 'id' ? s.id.toLowerCase() === v : s.appId.toLowerCase() === v) &&
         replicated(sim, s.createdAtMs),

@@ -17,7 +17,7 @@ ${body}
 
 function hiddenInputs(params: Record<string, string>): string {
   return Object.entries(params)
-    .filter(([name]) => name !== 'username' && name !== 'decision')
+    .filter(([name]) => !['username', 'decision', 'ctx', 'consent_for_org', 'justification'].includes(name))
     .map(([name, value]) => `  <input type="hidden" name="${esc(name)}" value="${esc(value)}">`)
     .join('\n');
 }
@@ -63,6 +63,96 @@ ${hiddenInputs(p.params)}
   <button type="submit" name="decision" value="accept">Accept</button>
   <button type="submit" name="decision" value="decline">Cancel</button>
 </form>`,
+  );
+}
+
+export interface AfterSignInPageInput {
+  action: string;
+  params: Record<string, string>;
+  /** The signed-in user's flow id between pages (hidden input `ctx`). */
+  ctx: string;
+  appName: string;
+  tenantLabel: string;
+  username: string;
+}
+
+function ctxInput(ctx: string): string {
+  return `  <input type="hidden" name="ctx" value="${esc(ctx)}">`;
+}
+
+/**
+ * The consent prompt shown during sign-in when no consent covers the user yet: an admin may tick
+ * "Consent on behalf of your organization"; a user who may consent consents for themselves only.
+ */
+export function consentPromptPage(
+  p: AfterSignInPageInput & { permissions: string[]; forOrg: boolean },
+): string {
+  const perms = p.permissions.map((x) => `  <li class="permission">${esc(x)}</li>`).join('\n');
+  const org = p.forOrg
+    ? `\n  <label><input type="checkbox" name="consent_for_org" value="true"> Consent on behalf of your organization</label>`
+    : '';
+  return page(
+    'Permissions requested',
+    `<h1>Permissions requested</h1>
+<div id="consent-prompt" data-kind="${p.forOrg ? 'admin' : 'user'}">
+<p><strong id="app-name">${esc(p.appName)}</strong> (${esc(p.tenantLabel)})</p>
+<p>Signed in as <span id="signed-in-as">${esc(p.username)}</span></p>
+<p>This app would like to:</p>
+<ul id="permissions">
+${perms}
+</ul>
+<form method="post" action="${esc(p.action)}">
+${hiddenInputs(p.params)}
+${ctxInput(p.ctx)}${org}
+  <button type="submit" name="decision" value="accept">Accept</button>
+  <button type="submit" name="decision" value="decline">Cancel</button>
+</form>
+</div>`,
+  );
+}
+
+/** "Need admin approval": the user may not consent. With the admin consent workflow, a request form. */
+export function approvalPage(p: AfterSignInPageInput & { workflow: boolean }): string {
+  const request = p.workflow
+    ? `\n  <label>Justification <textarea name="justification"></textarea></label>
+  <button type="submit" name="decision" value="request">Request approval</button>`
+    : '';
+  return page(
+    p.workflow ? 'Approval required' : 'Need admin approval',
+    `<h1>${p.workflow ? 'Approval required' : 'Need admin approval'}</h1>
+<div id="admin-approval" data-workflow="${p.workflow}">
+<p><strong id="app-name">${esc(p.appName)}</strong> needs permission to access resources in your organization (${esc(p.tenantLabel)}) that only an admin can grant. Please ask an admin to grant permission to this app before you can use it.</p>
+<p>Signed in as <span id="signed-in-as">${esc(p.username)}</span></p>
+<form method="post" action="${esc(p.action)}">
+${hiddenInputs(p.params)}
+${ctxInput(p.ctx)}${request}
+  <button type="submit" name="decision" value="cancel">${p.workflow ? 'Back to app' : 'Return to the application without granting consent'}</button>
+</form>
+</div>`,
+  );
+}
+
+/** After "Request approval": the request is recorded; the only way on is back to the app. */
+export function approvalRequestedPage(p: AfterSignInPageInput & { requestId: string }): string {
+  return page(
+    'Request sent',
+    `<h1>Request sent</h1>
+<div id="approval-requested" data-request-id="${esc(p.requestId)}">
+<p>Your request to use <strong id="app-name">${esc(p.appName)}</strong> was sent to the admins of ${esc(p.tenantLabel)}. You will be notified when it is reviewed.</p>
+<form method="post" action="${esc(p.action)}">
+${hiddenInputs(p.params)}
+${ctxInput(p.ctx)}
+  <button type="submit" name="decision" value="cancel">Back to app</button>
+</form>
+</div>`,
+  );
+}
+
+/** The page after sign-out when no post_logout_redirect_uri was given. */
+export function signedOutPage(): string {
+  return page(
+    'Sign out',
+    '<h1>You signed out of your account</h1>\n<p id="signed-out">It\'s a good idea to close all browser windows.</p>',
   );
 }
 

@@ -1,9 +1,12 @@
 // Simulated Microsoft identity platform (login.microsoftonline.com), mounted at /login.
 import express, { type Request, type Response, type Router } from 'express';
-import type { SimContext } from './context.js';
+import { createHash, randomBytes, sign } from 'node:crypto';
+import { userOid, type FoundUser, type SimContext } from './context.js';
 import {
   checkAppSecret,
+  consentCovers,
   DYNAMICS_APP_ID,
+  grantConsent,
   hasConsent,
   isGraphResource,
   isMultiTenant,
@@ -12,16 +15,27 @@ import {
   redirectUris,
   requiredResourceAccess,
   resourceFromScope,
+  servicePrincipalIn,
   visibleApp,
 } from './directory.js';
 import { aad, aadDescription, aadErrorUri, aadTrailer, sendAadError, type AadError } from './errors.js';
-import { consentPage, loginErrorPage, signInPage } from './html.js';
-import type { Application, Tenant } from './state.js';
+import {
+  approvalPage,
+  approvalRequestedPage,
+  consentPage,
+  consentPromptPage,
+  loginErrorPage,
+  signedOutPage,
+  signInPage,
+} from './html.js';
+import type { Application, AuthCode, Tenant } from './state.js';
 import { base64url, flatParams, guid, normaliseResource, randomString, sha256, withQuery } from './util.js';
 
 const ACCESS_TOKEN_SECONDS = 3599;
 const REFRESH_TOKEN_SECONDS = 90 * 24 * 3600;
 const CODE_SECONDS = 600;
+/** How long a signed-in user's flow between two pages (consent prompt, approval page) lives. */
+const INTERACTION_MS = 60 * 60_000;
 
 type TenantRef =
   | { kind: 'specific'; tenant: Tenant; name: string }
@@ -42,10 +56,15 @@ function directoryName(ref: TenantRef): string {
 
 // ------------------------------------------------------------------------------------ tokens
 
-function jwtLike(payload: Record<string, unknown>): string {
-  const header = { typ: 'JWT', alg: 'RS256', kid: 'sim-signing-key' };
-  return `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}.${base64url(randomString(43, 'abcdefghijklmnopqrstuvwxyz0123456789'))}`;
+/** A JWT signed RS256 with the simulator's current key (published in the JWKS). */
+function signJwt(sim: SimContext, payload: Record<string, unknown>): string {
+  const key = sim.signingKey();
+  const header = { typ: 'JWT', alg: 'RS256', kid: key.kid };
+  const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
+  return `${input}.${sign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`;
 }
+
+const UTI_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 interface Issued {
   accessToken: string;
@@ -54,6 +73,13 @@ interface Issued {
   nowSec: number;
   expSec: number;
 }
+
+/** `iss` of v2.0 id tokens and of the v2.0 discovery document, for a tenant id. */
+function v2Issuer(sim: SimContext, tenantId: string): string {
+  return sim.url(`/login/${tenantId}/v2.0`);
+}
+
+const v1Issuer = (tenantId: string) => `https://sts.windows.net/${tenantId}/`;
 
 function issueTokens(
   sim: SimContext,
@@ -64,22 +90,27 @@ function issueTokens(
     username?: string;
     scope?: string;
     refresh: boolean;
-    idToken: boolean;
+    /** Which id token, if any: v1 shape (v1 endpoint) or v2.0 shape (v2.0 endpoint with openid). */
+    idToken: false | 'v1' | 'v2';
+    nonce?: string;
+    /** App-only tokens: the application permissions (`roles`). */
+    roles?: string[];
   },
 ): Issued {
   const nowMs = sim.now();
   const nowSec = Math.floor(nowMs / 1000);
   const expSec = nowSec + ACCESS_TOKEN_SECONDS;
-  const accessToken = jwtLike({
+  const oid = o.username ? userOid(o.tenantId, o.username) : undefined;
+  const accessToken = signJwt(sim, {
     aud: o.resource,
-    iss: `https://sts.windows.net/${o.tenantId}/`,
+    iss: v1Issuer(o.tenantId),
     iat: nowSec,
     nbf: nowSec,
     exp: expSec,
     appid: o.appId,
+    ...(o.username ? { oid, upn: o.username, scp: 'user_impersonation' } : { roles: o.roles ?? [] }),
     tid: o.tenantId,
-    ...(o.username ? { upn: o.username, scp: 'user_impersonation' } : { roles: [] }),
-    uti: randomString(22, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'),
+    uti: randomString(22, UTI_ALPHABET),
     ver: '1.0',
   });
   sim.state.tokens[sha256(accessToken)] = {
@@ -107,20 +138,58 @@ function issueTokens(
     sim.issued(rt);
     out.refreshToken = rt;
   }
-  if (o.idToken && o.username) {
-    out.idToken = jwtLike({
-      aud: o.appId,
-      iss: `https://sts.windows.net/${o.tenantId}/`,
-      iat: nowSec,
-      nbf: nowSec,
-      exp: expSec,
-      tid: o.tenantId,
-      upn: o.username,
-      unique_name: o.username,
-      ver: '1.0',
-    });
+  if (o.idToken && o.username && oid) {
+    const user = sim.findUser(o.username)?.user;
+    const name = user?.displayName ?? o.username.split('@')[0];
+    const groups = user?.groups?.length ? { groups: [...user.groups] } : {};
+    const roleValues = (user?.appRoles ?? [])
+      .filter((r) => r.appId.toLowerCase() === o.appId.toLowerCase())
+      .map((r) => r.value);
+    const roles = roleValues.length ? { roles: roleValues } : {};
+    const nonce = o.nonce !== undefined ? { nonce: o.nonce } : {};
+    out.idToken =
+      o.idToken === 'v2'
+        ? signJwt(sim, {
+            aud: o.appId,
+            iss: v2Issuer(sim, o.tenantId),
+            iat: nowSec,
+            nbf: nowSec,
+            exp: expSec,
+            ...groups,
+            name,
+            ...nonce,
+            oid,
+            preferred_username: o.username,
+            ...roles,
+            sub: pairwiseSub(oid, o.appId),
+            tid: o.tenantId,
+            uti: randomString(22, UTI_ALPHABET),
+            ver: '2.0',
+          })
+        : signJwt(sim, {
+            aud: o.appId,
+            iss: v1Issuer(o.tenantId),
+            iat: nowSec,
+            nbf: nowSec,
+            exp: expSec,
+            ...groups,
+            name,
+            ...nonce,
+            oid,
+            ...roles,
+            sub: pairwiseSub(oid, o.appId),
+            tid: o.tenantId,
+            unique_name: o.username,
+            upn: o.username,
+            ver: '1.0',
+          });
   }
   return out;
+}
+
+/** `sub` is pairwise: the same user has a different subject in each application. */
+function pairwiseSub(oid: string, appId: string): string {
+  return createHash('sha256').update(`${oid}\0${appId.toLowerCase()}`).digest('base64url').slice(0, 43);
 }
 
 function v1Body(t: Issued, resource: string, scope?: string): Record<string, unknown> {
@@ -195,6 +264,15 @@ function authenticateApp(
 const isError = (x: unknown): x is AadError =>
   typeof x === 'object' && x !== null && 'code' in x && 'error' in x;
 
+/** PKCE (RFC 7636): S256 compares base64url(SHA-256(verifier)); plain compares the strings. */
+function pkceMatches(rec: AuthCode, verifier: string | undefined): boolean {
+  if (!verifier) return false;
+  if (rec.codeChallengeMethod === 'S256')
+    return createHash('sha256').update(verifier).digest('base64url') === rec.codeChallenge;
+  if (rec.codeChallengeMethod === 'plain') return verifier === rec.codeChallenge;
+  return false;
+}
+
 /** Resource checks shared by authorization_code and refresh_token. */
 function checkDelegatedResource(app: Application, tenant: Tenant, resource: string): AadError | undefined {
   if (isGraphResource(resource)) return undefined;
@@ -228,8 +306,9 @@ function tokenEndpoint(sim: SimContext, version: 'v1' | 'v2') {
     if (isError(appOrError)) return fail(appOrError);
     const app = appOrError;
     const requestedResource = version === 'v1' ? p.resource || undefined : resourceFromScope(p.scope);
-    const wantsRefresh = version === 'v1' || /\boffline_access\b/.test(p.scope ?? '');
-    const wantsIdToken = version === 'v1' || /\bopenid\b/.test(p.scope ?? '');
+    // offline_access / openid count whether named at authorize (the code's scope) or here.
+    const asked = (scope: string, rec?: AuthCode) =>
+      new RegExp(`\\b${scope}\\b`).test(`${p.scope ?? ''} ${rec?.scope ?? ''}`);
 
     if (grant === 'authorization_code') {
       if (!p.code) return fail(aad.missingParam('code'));
@@ -246,6 +325,8 @@ function tokenEndpoint(sim: SimContext, version: 'v1' | 'v2') {
       if (rec.redeemedAtMs !== undefined) return fail(aad.codeRedeemed());
       if ((p.redirect_uri ?? '') !== rec.redirectUri)
         return fail(aad.redirectMismatch(p.redirect_uri ?? '', rec.redirectUri));
+      if (rec.codeChallenge !== undefined && !pkceMatches(rec, p.code_verifier))
+        return fail(aad.pkceMismatch());
       if (
         requestedResource &&
         rec.resource &&
@@ -260,7 +341,7 @@ function tokenEndpoint(sim: SimContext, version: 'v1' | 'v2') {
       if (!tenant) return fail(aad.badCode());
       const resErr = checkDelegatedResource(app, tenant, resource);
       if (resErr) return fail(resErr);
-      if (!hasConsent(sim, tenant.id, app.appId))
+      if (!hasConsent(sim, tenant.id, app.appId, rec.username))
         return fail(aad.consentRequired(app.appId, app.displayName));
       rec.redeemedAtMs = sim.now();
       sim.changed();
@@ -272,8 +353,9 @@ function tokenEndpoint(sim: SimContext, version: 'v1' | 'v2') {
         resource,
         username: rec.username,
         scope,
-        refresh: wantsRefresh,
-        idToken: wantsIdToken,
+        refresh: version === 'v1' || asked('offline_access', rec),
+        idToken: version === 'v1' ? 'v1' : asked('openid', rec) ? 'v2' : false,
+        nonce: rec.nonce,
       });
       return sendTokens(res, version === 'v1' ? v1Body(t, resource, scope) : v2Body(t, scope));
     }
@@ -294,7 +376,8 @@ function tokenEndpoint(sim: SimContext, version: 'v1' | 'v2') {
     const resource = requestedResource ?? rt.resource;
     const resErr = checkDelegatedResource(app, tenant, resource);
     if (resErr) return fail(resErr);
-    if (!hasConsent(sim, tenant.id, app.appId)) return fail(aad.consentRequired(app.appId, app.displayName));
+    if (!hasConsent(sim, tenant.id, app.appId, rt.username))
+      return fail(aad.consentRequired(app.appId, app.displayName));
     const scope = version === 'v1' ? 'user_impersonation' : (p.scope ?? rt.scope);
     const t = issueTokens(sim, {
       appId: app.appId,
@@ -338,6 +421,7 @@ function clientCredentialsGrant(
     if (tenant.id !== gc.tenantId) return fail(aad.appNotFound(clientId, tenant.displayName));
     if (!secret) return fail(aad.missingSecretClientCredentials());
     if (sha256(secret) !== gc.secretHash) return fail(aad.invalidSecret(clientId));
+    if (gc.secretExpired) return fail(aad.expiredSecret(clientId));
     if (
       !isGraphResource(resource) ||
       (version === 'v2' && p.scope.trim() !== 'https://graph.microsoft.com/.default')
@@ -350,8 +434,14 @@ function clientCredentialsGrant(
     const appOrError = authenticateApp(sim, ref, clientId, secret, aad.missingSecretClientCredentials);
     if (isError(appOrError)) return fail(appOrError);
     const app = appOrError;
-    if (tenant.id !== app.homeTenantId && !hasConsent(sim, tenant.id, app.appId)) {
-      return fail(aad.appNotFound(clientId, tenant.displayName));
+    // Outside its home tenant an app needs a service principal there: consenting (an admin for the
+    // organization, or any user for themselves) creates one; it counts once consent propagated.
+    const sp = tenant.id === app.homeTenantId ? undefined : servicePrincipalIn(sim, tenant.id, app.appId);
+    if (
+      tenant.id !== app.homeTenantId &&
+      (!sp || sp.createdAtMs + sim.state.settings.consentPropagationMs > sim.now())
+    ) {
+      return fail(aad.missingServicePrincipal(app.appId, tenant.id));
     }
     if (!isGraphResource(resource) && !isTenantOrg(tenant, resource)) {
       return fail(aad.resourceNotFound(resource, tenant.displayName));
@@ -364,6 +454,7 @@ function clientCredentialsGrant(
     resource: canonical,
     refresh: false,
     idToken: false,
+    roles: clientId === gc.appId && gc.canManageApplications !== false ? ['Application.ReadWrite.All'] : [],
   });
   sim.changed();
   if (version === 'v1') return sendTokens(res, v1Body(t, p.resource));
@@ -469,46 +560,271 @@ function showPage(sim: SimContext, kind: PageKind) {
   };
 }
 
-/** Error redirect: error, error_description with CRLF trailers, optional error_uri, then extras. */
+/** Error redirect: error, error_subcode, error_description (CRLF trailers), error_uri, then extras. */
 function errorRedirect(
   req: Request,
   res: Response,
   sim: SimContext,
   redirectUri: string,
-  error: string,
-  code: number,
-  message: string,
+  e: { error: string; code: number; message: string; subcode?: string; withUri?: boolean },
   extra: Record<string, string | undefined>,
-  withUri = true,
 ): void {
   const t = aadTrailer(sim.now(), req);
   res.redirect(
     302,
     withQuery(redirectUri, {
-      error,
-      error_description: aadDescription(code, message, t),
-      error_uri: withUri ? aadErrorUri(code) : undefined,
+      error: e.error,
+      error_subcode: e.subcode,
+      error_description: aadDescription(e.code, e.message, t),
+      error_uri: e.withUri === false ? undefined : aadErrorUri(e.code),
       ...extra,
     }),
   );
 }
 
+const DECLINED = 'User declined to consent to access the app.';
+
 function userNotInTenant(username: string, idp: string, tenant: string, app: Application): string {
   return `User account '${username}' from identity provider '${idp}' does not exist in tenant '${tenant}' and cannot access the application '${app.appId}'(${app.displayName}) in that tenant. The account needs to be added as an external user in the tenant first. Sign out and sign in again with a different Azure Active Directory user account.`;
+}
+
+/** One POST to an interactive page: the request as validated, plus who answers it. */
+interface Flow {
+  sim: SimContext;
+  req: Request;
+  res: Response;
+  kind: PageKind;
+  app: Application;
+  redirectUri: string;
+  params: Record<string, string>;
+  /** Admin-consent pages (v2.0 and legacy adminconsent, v1 authorize with prompt=admin_consent). */
+  adminConsentPage: boolean;
+}
+
+/** The resource a sign-in asks for: v1 `resource`, v2.0 the audience of the first resource scope. */
+function requestedResource(f: Flow): string | undefined {
+  if (f.kind === 'authorize-v1') return f.params.resource || undefined;
+  if (f.kind === 'authorize-v2') return resourceFromScope(f.params.scope);
+  return undefined;
+}
+
+function pageBase(f: Flow, user: FoundUser, ctx: string) {
+  return {
+    action: f.sim.url(`/login${f.req.path}`),
+    params: f.params,
+    ctx,
+    appName: f.app.displayName,
+    tenantLabel: user.tenant.displayName,
+    username: user.username,
+  };
+}
+
+function sendPage(f: Flow, html: string): void {
+  f.res.status(200).set('Cache-Control', 'no-store, no-cache').type('html').send(html);
+}
+
+/** Remembers the signed-in user for the next page of this request (the `ctx` hidden input). */
+function newInteraction(f: Flow, user: FoundUser): string {
+  const ctx = randomBytes(24).toString('base64url');
+  f.sim.state.interactions[ctx] = {
+    username: user.username,
+    tenantId: user.tenant.id,
+    expiresAtMs: f.sim.now() + INTERACTION_MS,
+  };
+  f.sim.changed();
+  return ctx;
+}
+
+/** "Need admin approval" (with a request form when the tenant has the admin consent workflow). */
+function showApproval(f: Flow, user: FoundUser, ctx = newInteraction(f, user)): void {
+  sendPage(f, approvalPage({ ...pageBase(f, user, ctx), workflow: !!user.tenant.adminConsentWorkflow }));
+}
+
+/** The consent prompt during sign-in: admins may consent for the organization, others for themselves. */
+function showConsentPrompt(f: Flow, user: FoundUser, ctx = newInteraction(f, user)): void {
+  sendPage(
+    f,
+    consentPromptPage({
+      ...pageBase(f, user, ctx),
+      permissions: permissionLines(f.app, true),
+      forOrg: user.admin,
+    }),
+  );
+}
+
+/** "Back to app" / Cancel after sign-in: access_denied, error_subcode=cancel, AADSTS65004. */
+function cancelRedirect(f: Flow): void {
+  errorRedirect(
+    f.req,
+    f.res,
+    f.sim,
+    f.redirectUri,
+    { error: 'access_denied', subcode: 'cancel', code: 65004, message: DECLINED },
+    { state: f.params.state },
+  );
+}
+
+function issueCode(f: Flow, user: FoundUser, adminConsented: boolean): void {
+  const { sim, params } = f;
+  const code = `0.A${randomString(300, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')}`;
+  const nowMs = sim.now();
+  sim.state.authCodes[sha256(code)] = {
+    tenantId: user.tenant.id,
+    appId: f.app.appId,
+    redirectUri: f.redirectUri,
+    resource: requestedResource(f),
+    scope: f.kind === 'authorize-v2' ? params.scope : undefined,
+    username: user.username,
+    issuedAtMs: nowMs,
+    expiresAtMs: nowMs + CODE_SECONDS * 1000,
+    ...(params.code_challenge
+      ? { codeChallenge: params.code_challenge, codeChallengeMethod: params.code_challenge_method || 'plain' }
+      : {}),
+    ...(params.nonce !== undefined ? { nonce: params.nonce } : {}),
+  };
+  sim.issued(code);
+  sim.changed();
+  f.res.redirect(
+    302,
+    withQuery(f.redirectUri, {
+      code,
+      session_state: guid(),
+      ...(adminConsented ? { admin_consent: 'True' } : {}),
+      state: params.state,
+    }),
+  );
+}
+
+/** The admin accepted an admin-consent page: tenant-wide consent, then the page's own answer. */
+function adminConsentGranted(f: Flow, user: FoundUser): void {
+  const tenant = user.tenant;
+  grantConsent(f.sim, { tenantId: tenant.id, appId: f.app.appId, by: user.username });
+  const state = f.params.state;
+  if (f.kind === 'adminconsent-v2') {
+    return f.res.redirect(
+      302,
+      withQuery(f.redirectUri, { admin_consent: 'True', tenant: tenant.id, scope: f.params.scope, state }),
+    );
+  }
+  if (f.kind === 'adminconsent-legacy') {
+    return f.res.redirect(302, withQuery(f.redirectUri, { tenant: tenant.id, state, admin_consent: 'True' }));
+  }
+  // authorize-v1 with prompt=admin_consent goes on to issue a code.
+  issueCode(f, user, true);
+}
+
+/**
+ * After sign-in: the resource must exist in the user's tenant, and a consent must cover the user
+ * (tenant-wide, or their own). Otherwise an admin or a user who may consent gets the consent
+ * prompt, anyone else "Need admin approval".
+ */
+function afterSignIn(f: Flow, user: FoundUser): void {
+  const tenant = user.tenant;
+  const resource = requestedResource(f);
+  if (resource && !isGraphResource(resource) && !isTenantOrg(tenant, resource)) {
+    const e = aad.resourceNotFound(resource, tenant.displayName);
+    return errorRedirect(f.req, f.res, f.sim, f.redirectUri, e, { state: f.params.state });
+  }
+  if (f.adminConsentPage) {
+    if (!user.admin) return showApproval(f, user);
+    return adminConsentGranted(f, user);
+  }
+  if (consentCovers(f.sim, tenant.id, f.app.appId, user.username, false)) return issueCode(f, user, false);
+  if (user.admin || tenant.usersMayConsent) return showConsentPrompt(f, user);
+  return showApproval(f, user);
+}
+
+/** A POST from a page shown after sign-in (it carries `ctx`). */
+function continueAfterSignIn(f: Flow, ctx: string, body: Record<string, string>): void {
+  const { sim } = f;
+  const it = sim.state.interactions[ctx];
+  const user = it && it.expiresAtMs > sim.now() ? sim.findUser(it.username) : undefined;
+  if (!it || !user || user.tenant.id !== it.tenantId) {
+    return sendLoginError(f.req, f.res, sim, aad.flowExpired());
+  }
+  const done = () => {
+    delete sim.state.interactions[ctx];
+    sim.changed();
+  };
+  const tenant = user.tenant;
+  const mayConsent = !f.adminConsentPage && (user.admin || !!tenant.usersMayConsent);
+  switch (body.decision) {
+    case 'decline':
+    case 'cancel':
+      done();
+      return cancelRedirect(f);
+    case 'request': {
+      if (!tenant.adminConsentWorkflow || mayConsent || user.admin) return showApproval(f, user, ctx);
+      let request = sim.state.approvalRequests.find(
+        (r) =>
+          r.tenantId === tenant.id &&
+          r.appId.toLowerCase() === f.app.appId.toLowerCase() &&
+          r.username.toLowerCase() === user.username.toLowerCase(),
+      );
+      if (!request) {
+        request = {
+          id: guid(),
+          tenantId: tenant.id,
+          appId: f.app.appId,
+          username: user.username,
+          justification: body.justification ?? '',
+          requestedAt: new Date(sim.now()).toISOString(),
+          status: 'pending',
+        };
+        sim.state.approvalRequests.push(request);
+        sim.changed();
+      }
+      return sendPage(f, approvalRequestedPage({ ...pageBase(f, user, ctx), requestId: request.id }));
+    }
+    case 'accept': {
+      if (f.adminConsentPage) {
+        if (!user.admin) return showApproval(f, user, ctx);
+        done();
+        return adminConsentGranted(f, user);
+      }
+      if (!mayConsent) return showApproval(f, user, ctx);
+      const forOrg = user.admin && body.consent_for_org === 'true';
+      grantConsent(sim, {
+        tenantId: tenant.id,
+        appId: f.app.appId,
+        by: user.username,
+        ...(forOrg ? {} : { user: user.username }),
+      });
+      done();
+      return issueCode(f, user, false);
+    }
+    default:
+      return sendLoginError(f.req, f.res, sim, aad.missingParam('decision'));
+  }
 }
 
 function submitPage(sim: SimContext, kind: PageKind) {
   return (req: Request, res: Response): void => {
     const body = flatParams(req.body);
-    const { username = '', decision = '', ...params } = body;
+    // What the person typed or pressed; everything else is the original request's parameters.
+    const { username = '', decision = '', ctx = '' } = body;
+    const params = Object.fromEntries(
+      Object.entries(body).filter(
+        ([k]) => !['username', 'decision', 'ctx', 'consent_for_org', 'justification'].includes(k),
+      ),
+    );
     const v = validateInteractive(sim, kind, String(req.params.tenant), params);
     if (isError(v)) return sendLoginError(req, res, sim, v);
     const { app, redirectUri, ref } = v;
     const state = params.state;
-    const consent = isConsentKind(kind, params);
-    const adminConsentFlag = kind === 'adminconsent-v2' ? { admin_consent: 'True' } : {};
+    const f: Flow = {
+      sim,
+      req,
+      res,
+      kind,
+      app,
+      redirectUri,
+      params,
+      adminConsentPage: isConsentKind(kind, params),
+    };
+    if (ctx) return continueAfterSignIn(f, ctx, body);
 
-    if (consent && decision === 'decline') {
+    if (f.adminConsentPage && decision === 'decline') {
       if (kind === 'adminconsent-legacy') {
         return res.redirect(
           302,
@@ -524,13 +840,8 @@ function submitPage(sim: SimContext, kind: PageKind) {
         res,
         sim,
         redirectUri,
-        'access_denied',
-        65004,
-        'User declined to consent to access the app.',
-        {
-          ...adminConsentFlag,
-          state,
-        },
+        { error: 'access_denied', code: 65004, message: DECLINED },
+        { ...(kind === 'adminconsent-v2' ? { admin_consent: 'True' } : {}), state },
       );
     }
     if (decision !== 'accept') {
@@ -545,83 +856,123 @@ function submitPage(sim: SimContext, kind: PageKind) {
         res,
         sim,
         redirectUri,
-        'access_denied',
-        50020,
-        userNotInTenant(username, idp, tenantLabel, app),
+        {
+          error: 'access_denied',
+          code: 50020,
+          message: userNotInTenant(username, idp, tenantLabel, app),
+          withUri: false,
+        },
         { state },
-        false,
       );
     }
-    const tenant = user.tenant;
+    afterSignIn(f, user);
+  };
+}
 
-    if (consent) {
-      if (!user.admin) {
-        return errorRedirect(
-          req,
-          res,
-          sim,
-          redirectUri,
-          'access_denied',
-          90094,
-          'The grant requires admin permission.',
-          { state },
-          false,
-        );
-      }
-      const existing = sim.state.consents.find(
-        (c) => c.tenantId === tenant.id && c.appId.toLowerCase() === app.appId.toLowerCase(),
-      );
-      const nowMs = sim.now();
-      if (existing) {
-        existing.grantedAt = new Date(nowMs).toISOString();
-        existing.grantedAtMs = nowMs;
-        existing.by = user.username;
-      } else {
-        sim.state.consents.push({
-          tenantId: tenant.id,
-          appId: app.appId,
-          grantedAt: new Date(nowMs).toISOString(),
-          grantedAtMs: nowMs,
-          by: user.username,
-        });
-      }
-      sim.state.counts.consentsGranted++;
-      sim.changed();
-      if (kind === 'adminconsent-v2') {
-        return res.redirect(
-          302,
-          withQuery(redirectUri, { admin_consent: 'True', tenant: tenant.id, scope: params.scope, state }),
-        );
-      }
-      if (kind === 'adminconsent-legacy') {
-        return res.redirect(302, withQuery(redirectUri, { tenant: tenant.id, state, admin_consent: 'True' }));
-      }
-      // authorize-v1 with prompt=admin_consent continues to issue a code.
+// ------------------------------------------------------------------ OpenID Connect discovery
+
+/** The tenant of a metadata path: a GUID or domain resolves to its id; common & co. keep a placeholder. */
+function metadataTenant(sim: SimContext, name: string): { path: string; issuerTid: string } | undefined {
+  const ref = resolveTenant(sim, name);
+  if (ref.kind === 'unknown') return undefined;
+  if (ref.kind === 'multi') return { path: ref.name, issuerTid: '{tenantid}' };
+  return { path: ref.tenant.id, issuerTid: ref.tenant.id };
+}
+
+function discovery(sim: SimContext, version: 'v1' | 'v2') {
+  return (req: Request, res: Response): void => {
+    const t = metadataTenant(sim, String(req.params.tenant));
+    if (!t) {
+      return sendAadError(req, res, sim.now(), {
+        ...aad.tenantNotFound(String(req.params.tenant)),
+        error: 'invalid_tenant',
+      });
     }
+    const login = (path: string) => sim.url(`/login/${t.path}${path}`);
+    const v2 = version === 'v2';
+    res
+      .status(200)
+      .set('Cache-Control', 'max-age=86400, private')
+      .json({
+        token_endpoint: login(v2 ? '/oauth2/v2.0/token' : '/oauth2/token'),
+        token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
+        jwks_uri: login(v2 ? '/discovery/v2.0/keys' : '/discovery/keys'),
+        response_modes_supported: ['query'],
+        subject_types_supported: ['pairwise'],
+        id_token_signing_alg_values_supported: ['RS256'],
+        response_types_supported: ['code'],
+        scopes_supported: v2 ? ['openid', 'profile', 'email', 'offline_access'] : ['openid'],
+        issuer: v2 ? v2Issuer(sim, t.issuerTid) : v1Issuer(t.issuerTid),
+        request_uri_parameter_supported: false,
+        authorization_endpoint: login(v2 ? '/oauth2/v2.0/authorize' : '/oauth2/authorize'),
+        http_logout_supported: true,
+        frontchannel_logout_supported: true,
+        end_session_endpoint: login(v2 ? '/oauth2/v2.0/logout' : '/oauth2/logout'),
+        claims_supported: v2
+          ? [
+              'sub',
+              'iss',
+              'aud',
+              'exp',
+              'iat',
+              'nonce',
+              'preferred_username',
+              'name',
+              'tid',
+              'ver',
+              'oid',
+              'groups',
+              'roles',
+            ]
+          : [
+              'sub',
+              'iss',
+              'aud',
+              'exp',
+              'iat',
+              'nonce',
+              'upn',
+              'unique_name',
+              'name',
+              'tid',
+              'oid',
+              'groups',
+              'roles',
+            ],
+        ...(v2 ? {} : { microsoft_multi_refresh_token: true }),
+      });
+  };
+}
 
-    const code = `0.A${randomString(300, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')}`;
-    const nowMs = sim.now();
-    sim.state.authCodes[sha256(code)] = {
-      tenantId: tenant.id,
-      appId: app.appId,
-      redirectUri,
-      resource: kind === 'authorize-v1' ? params.resource || undefined : resourceFromScope(params.scope),
-      scope: kind === 'authorize-v2' ? params.scope : undefined,
-      username: user.username,
-      issuedAtMs: nowMs,
-      expiresAtMs: nowMs + CODE_SECONDS * 1000,
-    };
-    sim.issued(code);
-    sim.changed();
-    res.redirect(
-      302,
-      withQuery(redirectUri, {
-        code,
-        session_state: guid(),
-        ...(consent ? { admin_consent: 'True' } : {}),
-        state,
-      }),
-    );
+function jwks(sim: SimContext) {
+  return (req: Request, res: Response): void => {
+    if (!metadataTenant(sim, String(req.params.tenant))) {
+      return sendAadError(req, res, sim.now(), {
+        ...aad.tenantNotFound(String(req.params.tenant)),
+        error: 'invalid_tenant',
+      });
+    }
+    res
+      .status(200)
+      .set('Cache-Control', 'max-age=86400, private')
+      .json({
+        keys: sim.state.signingKeys.map((k) => ({ kty: 'RSA', use: 'sig', kid: k.kid, n: k.n, e: k.e })),
+      });
+  };
+}
+
+/** Sign-out: back to post_logout_redirect_uri (with state) when given, else the signed-out page. */
+function logout() {
+  return (req: Request, res: Response): void => {
+    const q = flatParams(req.query);
+    if (q.post_logout_redirect_uri) {
+      try {
+        return res.redirect(302, withQuery(q.post_logout_redirect_uri, { state: q.state }));
+      } catch {
+        // not an absolute URL: fall through to the page
+      }
+    }
+    res.status(200).type('html').send(signedOutPage());
   };
 }
 
@@ -630,6 +981,12 @@ export function identityRouter(sim: SimContext): Router {
   r.use(express.urlencoded({ extended: false, limit: '100kb' }));
   r.post('/:tenant/oauth2/v2.0/token', tokenEndpoint(sim, 'v2'));
   r.post('/:tenant/oauth2/token', tokenEndpoint(sim, 'v1'));
+  r.get('/:tenant/v2.0/.well-known/openid-configuration', discovery(sim, 'v2'));
+  r.get('/:tenant/.well-known/openid-configuration', discovery(sim, 'v1'));
+  r.get('/:tenant/discovery/v2.0/keys', jwks(sim));
+  r.get('/:tenant/discovery/keys', jwks(sim));
+  r.get('/:tenant/oauth2/v2.0/logout', logout());
+  r.get('/:tenant/oauth2/logout', logout());
   const pages: [string, PageKind][] = [
     ['/:tenant/oauth2/v2.0/authorize', 'authorize-v2'],
     ['/:tenant/oauth2/authorize', 'authorize-v1'],

@@ -40,6 +40,7 @@ export class Persistence {
     };
     s.cyclrClient = { clientId: creds.cyclrClientId, secretHash: sha256(creds.cyclrClientSecret) };
     this.sim.state = s as SimState;
+    this.sim.stateReplaced();
     return true;
   }
 

@@ -76,7 +76,7 @@ async function userSignsIn(page: Page, user: string): Promise<string> {
   return visit.body;
 }
 
-test('ops drive an onboarding to verified from the page, through AADSTS500011 and AADSTS65001', async () => {
+test('ops drive an onboarding to verified from the page, through a missing consent and AADSTS500011', async () => {
   const customer = await h.sim.seedCustomer();
   const workflowId = onboardingWorkflowId(customer.accountId);
   // The partner's system sends the event: a wrong org URL, and a claim of consent that is not true.
@@ -105,13 +105,33 @@ test('ops drive an onboarding to verified from the page, through AADSTS500011 an
   await page.waitForURL(`${h.ingressUrl}/ops`);
   assert.match((await page.locator('.who').textContent()) ?? '', /Dana Ops/);
 
-  // The list, then the onboarding.
+  // Microsoft says the tenant never consented: the onboarding waits for consent, no sign-in wasted.
+  // Ops find it among those waiting for consent.
+  await page.click('nav.tabs >> text=waiting-for-consent');
+  await page.waitForURL(/step=waiting-for-consent/);
+  await page.screenshot({ path: join(ARTIFACTS, 'ops-list-waiting-for-consent.png'), fullPage: true });
   await page.click(`a:text-is("${customer.accountId}")`);
-  await untilStep(page, 'exchanging-token', 'sign-in');
-  const wrongSignIn = await userSignsIn(page, customer.user);
-  assert.match(wrongSignIn, /AADSTS500011/);
+  await untilStep(page, 'waiting-for-consent');
+  const consentError = (await page.locator('#last-error').textContent()) ?? '';
+  assert.match(consentError, /AADSTS7000229/);
+  assert.match(consentError, /admin consent/i);
+  assert.match(await page.locator('#consent-link').inputValue(), /\/adminconsent\?/);
+  await page.screenshot({ path: join(ARTIFACTS, 'ops-consent-missing.png'), fullPage: true });
 
-  // AADSTS500011: the page says what to do; ops send the org URL the customer gave.
+  // The customer's admin grants consent in the Azure portal and tells ops, who record it.
+  const appId = (await page.locator('dt:text-is("App id") + dd').textContent())!.trim();
+  await h.sim.grantConsent(customer.tenantId, appId);
+  await page.fill('#note', 'admin granted it in the Azure portal');
+  await page.click('text=Mark consent granted');
+  await page.click('#confirm');
+  await page.waitForURL(/sent=consentGranted/);
+  assert.match(
+    (await page.locator('.flash').textContent()) ?? '',
+    /consentGranted sent as Dana Ops; it is recorded in the workflow history/,
+  );
+
+  // Consent confirmed, Microsoft then finds no such org in the tenant (AADSTS500011): the page says
+  // what to do; ops send the org URL the customer gave.
   await untilStep(page, 'waiting-for-resource-fix');
   const fixError = (await page.locator('#last-error').textContent()) ?? '';
   assert.match(fixError, /AADSTS500011/);
@@ -128,35 +148,6 @@ test('ops drive an onboarding to verified from the page, through AADSTS500011 an
   await page.click('#confirm');
   await page.waitForURL(/sent=resourceCorrected/);
 
-  // The new sign-in meets AADSTS65001: no consent in the customer's tenant after all.
-  await untilStep(page, 'exchanging-token', 'sign-in');
-  assert.match(await userSignsIn(page, customer.user), /AADSTS65001/);
-
-  // Ops find it among those waiting for consent.
-  await page.goto(`${h.ingressUrl}/ops`);
-  await page.click('nav.tabs >> text=waiting-for-consent');
-  await page.waitForURL(/step=waiting-for-consent/);
-  await page.screenshot({ path: join(ARTIFACTS, 'ops-list-waiting-for-consent.png'), fullPage: true });
-  await page.click(`a:text-is("${customer.accountId}")`);
-  await untilStep(page, 'waiting-for-consent');
-  const consentError = (await page.locator('#last-error').textContent()) ?? '';
-  assert.match(consentError, /AADSTS65001/);
-  assert.match(consentError, /Global Administrator/);
-  assert.match(await page.locator('#consent-link').inputValue(), /\/adminconsent\?/);
-  await page.screenshot({ path: join(ARTIFACTS, 'ops-aadsts65001.png'), fullPage: true });
-
-  // The customer's admin grants consent in the Azure portal and tells ops, who record it.
-  const appId = (await page.locator('dt:text-is("App id") + dd').textContent())!.trim();
-  await h.sim.grantConsent(customer.tenantId, appId);
-  await page.fill('#note', 'admin granted it in the Azure portal');
-  await page.click('text=Mark consent granted');
-  await page.click('#confirm');
-  await page.waitForURL(/sent=consentGranted/);
-  assert.match(
-    (await page.locator('.flash').textContent()) ?? '',
-    /consentGranted sent as Dana Ops; it is recorded in the workflow history/,
-  );
-
   await untilStep(page, 'exchanging-token', 'sign-in');
   assert.match(await userSignsIn(page, customer.user), /Connected/);
   await untilStep(page, 'verified');
@@ -165,7 +156,10 @@ test('ops drive an onboarding to verified from the page, through AADSTS500011 an
   // Who did what is in the timeline and, as signals, in the workflow history.
   const timeline = (await page.locator('#timeline').textContent()) ?? '';
   assert.match(timeline, /resource corrected.*by Dana Ops \(ops page\)/);
-  assert.match(timeline, /consent granted.*by Dana Ops \(ops page\): admin granted it in the Azure portal/);
+  assert.match(
+    timeline,
+    /consent granted.*reported by Dana Ops \(ops page\): admin granted it in the Azure portal; confirmed by Microsoft/,
+  );
   const history = await h.env.client.workflow.getHandle(workflowId).fetchHistory();
   const signals = (history.events ?? [])
     .map((e) => e.workflowExecutionSignaledEventAttributes?.signalName)

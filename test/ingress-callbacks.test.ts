@@ -103,13 +103,14 @@ test('a declined consent shows the catalog remediation; the same link still work
 
 test('sign-in callbacks: one outcome per attempt; a replay or a superseded attempt is refused', async () => {
   const customer = await h.sim.seedCustomer();
-  // The event says consent exists; it does not: the first sign-in ends in AADSTS65001.
-  const handle = await startOnboarding(h, customer, { consentAlreadyGranted: true });
+  // Users of this tenant may not consent: the user is stopped at "Need admin approval" and goes back.
+  const handle = await startOnboarding(h, customer, { consentAtSignIn: true });
   const failed = await userSignsIn(h, customer);
   assert.ok(failed.url.startsWith(`${h.ingressUrl}/callbacks/signin?`), failed.url);
-  assert.match(failed.body, /AADSTS65001/);
-  assert.match(failed.body, /What to do: A Global Administrator/);
-  await waitUntil(h.env.client, handle.workflowId, 'consent');
+  assert.match(failed.body, /The sign-in did not complete/);
+  assert.match(failed.body, /AADSTS65004/, "Cyclr's hint is shown with its remediation");
+  const paused = await waitUntil(h.env.client, handle.workflowId, 'consent');
+  assert.equal(paused.tenantCheck?.verdict, 'no-consent', 'Microsoft decided the branch');
 
   // Replayed as is, or rewritten to claim success: the attempt is spent.
   for (const url of [
@@ -131,10 +132,10 @@ test('sign-in callbacks: one outcome per attempt; a replay or a superseded attem
   assert.equal(replayOk.status, 409);
   const result: OnboardingResult = await handle.result();
   assert.equal(result.outcome, 'verified');
-  const outcomes = result.timeline.filter((t) => /^sign-in (completed|failed)$/.test(t.event));
+  const returns = result.timeline.filter((t) => t.event === 'user came back from the sign-in');
   assert.deepEqual(
-    outcomes.map((t) => t.event),
-    ['sign-in failed', 'sign-in completed'],
-    'one outcome per attempt, none from the replays',
+    returns.map((t) => t.detail),
+    ['attempt 1', 'attempt 2'],
+    'one return per attempt, none from the replays',
   );
 });

@@ -110,13 +110,17 @@ test('actions need the CSRF token and a confirmation, and are recorded with who 
   assert.equal(badUrl.status, 400);
   assert.match(badUrl.body, /resourceUrl: must use https/);
 
+  // The admin granted it by phone: Microsoft confirms it when ops report it.
+  await h.sim.grantConsent(customer.tenantId, (await handle.query(statusQuery)).appId!);
   const sent = await ops.request(`${detail}/consent`, { csrf, note: 'granted by phone', confirm: 'yes' });
   assert.equal(sent.status, 303);
   assert.equal(sent.location, `${detail}?sent=consentGranted`);
   const moved = await waitUntil(h.env.client, handle.workflowId, 'sign-in');
   assert.ok(
     moved.timeline.some(
-      (t) => t.event === 'consent granted' && t.detail === 'by Olga Ops (ops page): granted by phone',
+      (t) =>
+        t.event === 'consent granted' &&
+        t.detail === 'reported by Olga Ops (ops page): granted by phone; confirmed by Microsoft',
     ),
   );
   const again = await ops.request(`${detail}/consent`, { csrf, confirm: 'yes' });

@@ -78,7 +78,8 @@ test('one trace from the client start through the workflow and its activities to
     'StartActivity:setUpAccountConnector', // the workflow scheduling step 3
     'RunActivity:setUpAccountConnector', // the activity itself
     'RunActivity:readAccountConnector', // step 5 verifies
-    'SignalWithStartWorkflow:dynamicsAppRegistration', // the activity's own client call
+    'StartWorkflowUpdate:requestAppCredentials', // the activity's own client call to the app's owner
+    'RunActivity:checkTenant', // Microsoft asked about the tenant
   ]) {
     assert.ok(names.has(expected), `${expected} in the trace; it has ${[...names].join(', ')}`);
   }
@@ -88,7 +89,7 @@ test('one trace from the client start through the workflow and its activities to
   const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId ?? '';
   const linked = trace.filter(
     (s) =>
-      /^(RunWorkflow:dynamicsOnboarding|StartActivity:|RunActivity:|SignalWithStartWorkflow:)/.test(s.name) &&
+      /^(RunWorkflow:dynamicsOnboarding|StartActivity:|RunActivity:|StartWorkflowUpdate:)/.test(s.name) &&
       s.attributes.workflowType !== 'dynamicsAppRegistration',
   );
   for (const span of linked) assert.ok(ids.has(parentOf(span)), `${span.name} has its parent in the trace`);

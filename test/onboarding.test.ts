@@ -30,7 +30,7 @@ test('happy path: registered, consented, Resource set, signed in, verified', asy
 
   const signIn = await userSignsIn(h, customer);
   assert.equal(signIn.status, 200, signIn.body);
-  assert.match(signIn.body, /checking with Cyclr/, 'the user lands on our page');
+  assert.match(signIn.body, /Connected/, 'the user lands on our page, which asked Cyclr');
 
   const result: OnboardingResult = await handle.result();
   assert.equal(result.outcome, 'verified');

@@ -164,6 +164,39 @@ function parseForm(html: string): { action: string; fields: Record<string, strin
   return { action: unescapeHtml(forms[0][1]), fields, decisions };
 }
 
+/** Parses the single form of a page shown after sign-in (consent prompt, approval page): no username. */
+function parseAfterSignIn(html: string): {
+  action: string;
+  fields: Record<string, string>;
+  decisions: string[];
+  forOrg: boolean;
+} {
+  const forms = [...html.matchAll(/<form method="post" action="([^"]*)">/g)];
+  assert.equal(forms.length, 1, 'exactly one form');
+  assert.equal((html.match(/name="username"/g) ?? []).length, 0, 'no username input after sign-in');
+  const fields: Record<string, string> = {};
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
+    fields[unescapeHtml(m[1])] = unescapeHtml(m[2]);
+  }
+  assert.ok(fields.ctx, 'a ctx hidden input');
+  const decisions = [...html.matchAll(/<button type="submit" name="decision" value="([^"]*)">/g)].map(
+    (m) => m[1],
+  );
+  const forOrg = html.includes('<input type="checkbox" name="consent_for_org" value="true">');
+  return { action: unescapeHtml(forms[0][1]), fields, decisions, forOrg };
+}
+
+/** Submits a page parsed by parseAfterSignIn; expects a redirect and returns its Location. */
+async function postSubmit(
+  form: { action: string; fields: Record<string, string> },
+  decision: string,
+  extra: Record<string, string> = {},
+): Promise<URL> {
+  const r = await postForm(form.action, { ...form.fields, ...extra, decision });
+  assert.equal(r.status, 302, `expected a redirect after ${decision}`);
+  return new URL(r.headers.get('location')!);
+}
+
 /** GET an interactive page, then submit it as `username` with `decision`. Returns the 302 Location. */
 async function submitPage(pageUrl: string, username: string, decision: 'accept' | 'decline'): Promise<URL> {
   const page = await get(pageUrl);
@@ -181,7 +214,7 @@ async function signIn(app: App, username: string, resource: string, redirectUri:
     client_id: app.appId,
     response_type: 'code',
     redirect_uri: redirectUri,
-    resource,
+    ...(resource ? { resource } : {}),
     state: 's1',
   });
   const loc = await submitPage(`${base}/login/common/oauth2/authorize?${q}`, username, 'accept');
@@ -277,7 +310,10 @@ test('authorization_code at v1: 7000215, 65001, 500011, success shape, then 5400
   const app = await registerApp(gt);
   const t = await createTenant();
   const redirect = `${base}/cyclr-app/connector/callback`;
+  // Consent covers the user at sign-in, then is revoked before the code is redeemed.
+  await sim('POST', `/tenants/${t.tenantId}/consents`, { appId: app.appId });
   const code = await signIn(app, t.user, t.org, redirect);
+  await sim('DELETE', `/tenants/${t.tenantId}/consents/${app.appId}`);
   const token = (fields: Record<string, string>) =>
     postForm(`${base}/login/common/oauth2/token`, {
       grant_type: 'authorization_code',
@@ -312,12 +348,13 @@ test('authorization_code at v1: 7000215, 65001, 500011, success shape, then 5400
 
   await sim('POST', `/tenants/${t.tenantId}/consents`, { appId: app.appId });
 
+  // A wrong resource named only at the token endpoint (authorize refuses it, see below).
   const wrongOrg = 'https://elsewhere.crm.dynamics.com';
   const badResource = await postForm(`${base}/login/common/oauth2/token`, {
     grant_type: 'authorization_code',
     client_id: app.appId,
     client_secret: app.secret,
-    code: await signIn(app, t.user, wrongOrg, redirect),
+    code: await signIn(app, t.user, '', redirect),
     redirect_uri: redirect,
     resource: wrongOrg,
   });
@@ -437,12 +474,34 @@ test('admin consent (v2.0 and legacy): accept, decline, wrong tenant user, non-a
   assert.equal(stranger.searchParams.get('tenant'), null);
   assert.equal(stranger.searchParams.get('state'), 'st-other');
 
-  const nonAdmin = await submitPage(v2('st-user'), t.user, 'accept');
+  // A non-admin gets "Need admin approval"; back to the app is a cancel with AADSTS65004.
+  const userPage = await get(v2('st-user'));
+  const userForm = parseForm(await userPage.text());
+  const approval = await postForm(userForm.action, {
+    ...userForm.fields,
+    username: t.user,
+    decision: 'accept',
+  });
+  assert.equal(approval.status, 200);
+  const approvalHtml = await approval.text();
+  assert.match(approvalHtml, /<div id="admin-approval" data-workflow="false">/);
+  const back = parseAfterSignIn(approvalHtml);
+  assert.deepEqual(back.decisions, ['cancel']);
+  const nonAdmin = await postSubmit(back, 'cancel');
+  assert.equal(nonAdmin.origin + nonAdmin.pathname, redirect);
   assert.equal(nonAdmin.searchParams.get('error'), 'access_denied');
-  assert.match(nonAdmin.searchParams.get('error_description')!, /^AADSTS90094: /);
+  assert.equal(nonAdmin.searchParams.get('error_subcode'), 'cancel');
+  assert.match(
+    nonAdmin.searchParams.get('error_description')!,
+    /^AADSTS65004: User declined to consent to access the app\.\r\n/,
+  );
+  assert.match(nonAdmin.searchParams.get('error_description')!, TRAILER_RE);
+  assert.equal(nonAdmin.searchParams.get('state'), 'st-user');
+  assert.equal(nonAdmin.searchParams.get('tenant'), null);
 
+  const appConsents = (st: Json) => (st.consents as Json[]).filter((c) => c.appId === app.appId);
   let state = await sim('GET', '/state');
-  assert.equal(state.consents.length, 0);
+  assert.equal(appConsents(state).length, 0);
 
   const ok = await submitPage(v2('st-ok'), t.admin, 'accept');
   assert.equal(ok.searchParams.get('admin_consent'), 'True');
@@ -451,8 +510,9 @@ test('admin consent (v2.0 and legacy): accept, decline, wrong tenant user, non-a
   assert.equal(ok.searchParams.get('state'), 'st-ok');
   assert.equal(ok.searchParams.get('error'), null);
   state = await sim('GET', '/state');
-  assert.equal(state.consents.length, 1);
-  assert.equal(state.consents[0].tenantId, t.tenantId);
+  assert.equal(appConsents(state).length, 1);
+  assert.equal(appConsents(state)[0].tenantId, t.tenantId);
+  assert.equal(appConsents(state)[0].user, null);
   assert.equal(state.counts.consentsGranted, 1);
 
   // Legacy /adminconsent via /common: the tenant is the admin's.
@@ -798,21 +858,38 @@ test('round trip: updateaccountconnectoroauth -> sign-in -> callback -> targetOr
   const link = (token: string, extra = '') =>
     `${base}/cyclr-app/connectorauth/updateaccountconnectoroauth?id=${acId}&token=${encodeURIComponent(token)}&targetOrigin=${encodeURIComponent(target)}${extra}`;
 
-  // No consent yet: Cyclr's redemption fails with 65001 and the browser lands on targetOrigin with the error.
-  const failed = await browserFlow(link(await signIn()), t.user);
+  // No consent yet: the user gets "Need admin approval", goes back to the app, and Cyclr hands the
+  // access_denied (AADSTS65004) on to targetOrigin.
+  const start = await get(link(await signIn()));
+  const authorize = new URL(start.headers.get('location')!);
+  const page = await get(authorize.toString());
+  const form = parseForm(await page.text());
+  const approval = await postForm(form.action, { ...form.fields, username: t.user, decision: 'accept' });
+  assert.equal(approval.status, 200);
+  const back = await postSubmit(parseAfterSignIn(await approval.text()), 'cancel');
+  assert.equal(back.origin + back.pathname, `${base}/cyclr-app/connector/callback`);
+  const failed = await get(back.toString());
   assert.equal(failed.status, 302);
   const f = new URL(failed.headers.get('location')!);
   assert.equal(f.origin + f.pathname, 'https://onboarding.example/cyclr-done');
   assert.equal(f.searchParams.get('wf'), 'abc');
   assert.equal(f.searchParams.get('success'), 'false');
-  assert.equal(f.searchParams.get('error'), 'invalid_grant');
-  assert.match(f.searchParams.get('error_description')!, /^AADSTS65001: /);
+  assert.equal(f.searchParams.get('error'), 'access_denied');
+  assert.match(f.searchParams.get('error_description')!, /^AADSTS65004: /);
+
+  // Consent granted but not yet propagated: Cyclr's redemption fails with 65001.
+  await sim('PUT', '/settings', { consentPropagationMs: 60_000 });
+  await sim('POST', `/tenants/${t.tenantId}/consents`, { appId: app.appId });
+  const early = await browserFlow(link(await signIn()), t.user);
+  const e = new URL(early.headers.get('location')!);
+  assert.equal(e.searchParams.get('error'), 'invalid_grant');
+  assert.match(e.searchParams.get('error_description')!, /^AADSTS65001: /);
+  await sim('PUT', '/settings', { consentPropagationMs: 0 });
   let ac = (await (
     await call('GET', `${base}/cyclr-api/v1.0/account/connectors/${acId}`, undefined, H)
   ).json()) as Json;
   assert.equal(ac.Authenticated, false);
 
-  await sim('POST', `/tenants/${t.tenantId}/consents`, { appId: app.appId });
   const token = await signIn();
   const ok = await browserFlow(link(token), t.user);
   assert.equal(ok.status, 302);
@@ -845,6 +922,7 @@ test('round trip: updateaccountconnectoroauth -> sign-in -> callback -> targetOr
   const state = await sim('GET', '/state');
   assert.equal(state.counts.tokenRedemptions, 2);
   assert.equal(state.counts.tokenRedemptionFailures, 1);
+  assert.equal(state.accountConnectors[0].lastAuthError, null);
   const log = (await sim('GET', '/requests')) as unknown as Json[];
   assert.ok(
     log.some((e) => e.service === 'identity' && e.path === '/common/oauth2/token' && e.status === 400),

@@ -36,7 +36,7 @@ test('a consent wait of three days, then consent, then verified', async () => {
   await userSignsIn(h, customer);
   const result: OnboardingResult = await handle.result();
   assert.equal(result.outcome, 'verified');
-  const consentedAt = Date.parse(result.timeline.find((t) => t.event === 'consent granted')!.at);
+  const consentedAt = Date.parse(result.timeline.find((t) => t.event === 'consent reported')!.at);
   const startedAt = Date.parse(result.timeline[0].at);
   assert.ok(consentedAt - startedAt >= 3 * 86_400_000, 'workflow time passed three days');
 });

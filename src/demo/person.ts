@@ -1,5 +1,7 @@
 // Plays a person with a browser: follows a link over HTTP, follows redirects, and answers the
-// sign-in or consent form on the way (username plus the accept/decline button). Used by the
+// sign-in or consent form on the way (username plus the accept/decline button), the consent
+// prompt shown after sign-in (accept, optionally for the whole organization) and the "Need admin
+// approval" page (back to the app, or request approval first). Used by the
 // embedded demo, the tests and the benchmark, against the simulators or any page of that shape.
 // On node:http rather than fetch: the benchmark plays thousands of people on the machine it
 // measures, and fetch cost several times the CPU per request.
@@ -9,7 +11,12 @@ import { keepAliveAgents } from '../clients/keep-alive';
 
 export interface PersonOptions {
   username: string;
+  /** The answer on sign-in, consent and consent-prompt pages (default accept). */
   decision?: 'accept' | 'decline';
+  /** On a consent prompt that offers it, tick "Consent on behalf of your organization". */
+  consentForOrg?: boolean;
+  /** On "Need admin approval": go back to the app (default), or request approval first. */
+  approval?: 'back' | 'request';
   maxSteps?: number;
 }
 
@@ -32,18 +39,48 @@ function attribute(tag: string, name: string): string | undefined {
   return match ? unescape(match[1]) : undefined;
 }
 
-function parseForm(html: string): { action: string; fields: Record<string, string> } | undefined {
+interface PageForm {
+  action: string;
+  fields: Record<string, string>;
+  /** Values of the submit buttons named `decision`. */
+  decisions: string[];
+  checkboxes: string[];
+}
+
+function parseForm(html: string): PageForm | undefined {
   const form = /<form\b[^>]*method\s*=\s*"post"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
   // Only Microsoft's sign-in and consent pages are answered (they carry the decision buttons);
   // any other form (such as our sign-in landing page's error box) is where the person stops.
   if (!form || !/<button\b[^>]*name\s*=\s*"decision"/i.test(form[1])) return undefined;
   const fields: Record<string, string> = {};
+  const checkboxes: string[] = [];
   for (const input of form[1].match(/<input\b[^>]*>/gi) ?? []) {
     const name = attribute(input, 'name');
-    if (name && attribute(input, 'type')?.toLowerCase() === 'hidden')
-      fields[name] = attribute(input, 'value') ?? '';
+    const type = attribute(input, 'type')?.toLowerCase();
+    if (name && type === 'hidden') fields[name] = attribute(input, 'value') ?? '';
+    if (name && type === 'checkbox') checkboxes.push(name);
   }
-  return { action: attribute(form[0], 'action') ?? '', fields };
+  const decisions: string[] = [];
+  for (const button of form[1].match(/<button\b[^>]*>/gi) ?? []) {
+    const value = attribute(button, 'value');
+    if (attribute(button, 'name') === 'decision' && value !== undefined) decisions.push(value);
+  }
+  return { action: attribute(form[0], 'action') ?? '', fields, decisions, checkboxes };
+}
+
+/** What the person presses on this page: the approval page has cancel/request, others accept/decline. */
+function answer(page: PageForm, opts: PersonOptions): Record<string, string> {
+  if (page.decisions.includes('cancel')) {
+    return {
+      decision: opts.approval === 'request' && page.decisions.includes('request') ? 'request' : 'cancel',
+    };
+  }
+  // A page that does not offer the wanted button (the sign-in page has only accept) gets its first.
+  const wanted = opts.decision ?? 'accept';
+  const decision = page.decisions.length && !page.decisions.includes(wanted) ? page.decisions[0] : wanted;
+  const out: Record<string, string> = { decision };
+  if (opts.consentForOrg && page.checkboxes.includes('consent_for_org')) out.consent_for_org = 'true';
+  return out;
 }
 
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -121,7 +158,7 @@ export async function followLink(link: string, opts: PersonOptions): Promise<Vis
     form = new URLSearchParams({
       ...page.fields,
       username: opts.username,
-      decision: opts.decision ?? 'accept',
+      ...answer(page, opts),
     }).toString();
     url = new URL(page.action || url, url).toString();
   }

@@ -141,6 +141,17 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
       'If something is still to do, ask your contact for the current link.',
     ]);
 
+  /** Cyclr's own Authenticated flag; false when it cannot be read now (the workflow checks again). */
+  const connectorAuthenticated = async (status: OnboardingStatus): Promise<boolean> => {
+    if (status.accountConnectorId === null) return false;
+    try {
+      const connector = await cyclr.getAccountConnector(status.cyclrAccountId, status.accountConnectorId);
+      return connector.Authenticated === true;
+    } catch {
+      return false;
+    }
+  };
+
   /** A repeat, answered without asking Temporal. */
   const alreadyUsed = (res: Response, what: string, paragraphs: string[] = []) =>
     send(res, 409, `This ${what} was already used or is no longer current`, [
@@ -289,6 +300,9 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
         client.workflow.getHandle(id).signal(signInReturnedSignal, { attempt: link.state.attempt, ...hint }),
       () => usedStates.release(link.key),
     );
+    // What the user is told comes from Cyclr itself, as the workflow's decision does.
+    if (await connectorAuthenticated(current.status))
+      return send(res, 200, 'Connected', ['Dynamics CRM is connected. You can close this window.']);
     const hinted =
       hint.error || hint.errorDescription
         ? classifyAadsts(hint.errorDescription, context(current.status), hint.error)

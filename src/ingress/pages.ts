@@ -25,14 +25,14 @@ export function page(title: string, paragraphs: string[]): string {
 }
 
 /**
- * The page the user lands on after the sign-in (Cyclr's targetOrigin): what we know so far, a link
- * to where the onboarding stands, and a box for the error Microsoft showed, if any.
+ * The page the user lands on when the sign-in (Cyclr's targetOrigin) did not connect: what we know
+ * so far, a link to where the onboarding stands, and a box for the error Microsoft showed, if any.
  */
 export function signInLandingPage(o: { state: string; statusUrl: string; hint?: string }): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Thank you</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>The sign-in did not complete</title>
 <style>${LANDING_STYLE}</style></head>
-<body><h1>Thank you</h1>
-<p>We are checking with Cyclr whether Dynamics CRM is now connected. <a href="${escapeHtml(o.statusUrl)}">See where it stands</a>.</p>
+<body><h1>The sign-in did not complete</h1>
+<p>Cyclr does not show Dynamics CRM as connected yet. The onboarding is checking why; <a href="${escapeHtml(o.statusUrl)}">see where it stands</a>.</p>
 ${o.hint ? `<p>${escapeHtml(o.hint)}</p>` : ''}
 <form method="post" action="/callbacks/signin/report">
 <input type="hidden" name="state" value="${escapeHtml(o.state)}">

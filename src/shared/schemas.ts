@@ -48,10 +48,18 @@ function duration(minMs: number, maxMs: number, bounds: string) {
   return z
     .string({ error: EXPECTED_STRING })
     .trim()
-    .regex(DURATION, { error: `expected a duration such as "12 hours", "14 days" or "2w" (${bounds})` })
+    .regex(DURATION, {
+      error: `expected a duration such as "12 hours", "14 days" or "2w" (${bounds})`,
+      abort: true,
+    })
     .refine(
       (value) => {
-        const ms = msToNumber(value as `${number} ms`);
+        let ms: number;
+        try {
+          ms = msToNumber(value as `${number} ms`);
+        } catch {
+          return true; // not a duration at all: the regex above said so
+        }
         return Number.isFinite(ms) && ms >= minMs && ms <= maxMs;
       },
       { error: `out of range: ${bounds}` },

@@ -221,7 +221,9 @@ export class AppOwner {
   }
 
   status(): AppRegistrationStatus {
-    const renewAt = this.renewAt();
+    const renewAt = this.credentials
+      ? Date.parse(this.credentials.secret.expiresAt) - this.renewBeforeMs
+      : undefined;
     return {
       appId: this.credentials?.appId ?? null,
       adopted: this.adopted,

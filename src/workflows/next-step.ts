@@ -60,7 +60,9 @@ export function afterSignInError(error: ClassifiedError, h: History): Next {
 
 /** Microsoft's answer about the tenant, in the form the catalog classifies. */
 export function tenantCheckError(check: TenantCheck): string {
-  return check.code ? `AADSTS${check.code}: ${check.message}` : check.message;
+  return check.code && !check.message.includes(`AADSTS${check.code}`)
+    ? `AADSTS${check.code}: ${check.message}`
+    : check.message;
 }
 
 /**
@@ -74,7 +76,10 @@ export function afterIncompleteSignIn(
   reported: ClassifiedError | null,
   h: History,
 ): Next {
-  if (check.verdict !== 'consented' && check.verdict !== 'unknown')
+  // Without consent Microsoft cannot say whether the org is in the tenant: a reported 500011 is
+  // the more precise answer then (consent is asked for after the fix, if still missing).
+  const resourceReported = reported?.code === 500011 && check.verdict === 'no-consent';
+  if (check.verdict !== 'consented' && check.verdict !== 'unknown' && !resourceReported)
     return afterSignInError(classify(check), h);
   if (reported) return afterSignInError(reported, h);
   return {

@@ -102,10 +102,10 @@ export class OnboardingRun implements WaitHost {
   ) {
     const parsed = workflowSchemas().onboardingInputSchema.safeParse(rawInput);
     if (!parsed.success) {
-      throw ApplicationFailure.nonRetryable(
-        `Invalid onboarding input: ${describeIssues(parsed.error)}`,
-        FailureTypes.invalidInput,
-      );
+      const message = `Invalid onboarding input: ${describeIssues(parsed.error)}`;
+      // Status still answers (ops and the ops page read why), though nothing else happened.
+      setHandler(statusQuery, () => invalidInputStatus(rawInput, message));
+      throw ApplicationFailure.nonRetryable(message, FailureTypes.invalidInput);
     }
     this.input = parsed.data;
     this.deadlines = { ...DEFAULT_DEADLINES, ...this.input.deadlines };
@@ -244,8 +244,10 @@ export class OnboardingRun implements WaitHost {
 
   /** Microsoft's answer about the tenant as the catalog classifies it (no consent: 7000229's remediation). */
   classifyCheck(check: TenantCheck): ClassifiedError {
-    const code = check.verdict === 'no-consent' ? 7000229 : check.code;
-    return { ...this.classify(`AADSTS${code}: ${check.message}`), verbatim: tenantCheckError(check) };
+    const text = tenantCheckError(check);
+    // No consent is one case whatever code said it (7000229, or 700016 from older answers).
+    const classified = this.classify(check.verdict === 'no-consent' ? `AADSTS7000229: ${text}` : text);
+    return { ...classified, verbatim: text };
   }
 
   history(): History {
@@ -412,4 +414,39 @@ export class OnboardingRun implements WaitHost {
       .filter(Boolean)
       .join('; ');
   }
+}
+
+/** The status of an onboarding whose input was refused: failed at once, with why. */
+function invalidInputStatus(raw: unknown, message: string): OnboardingStatus {
+  const field = (name: string) => {
+    const value = (raw as Record<string, unknown> | null)?.[name];
+    return typeof value === 'string' ? value.slice(0, 200) : '';
+  };
+  const at = workflowInfo().startTime.toISOString();
+  return {
+    workflowId: workflowInfo().workflowId,
+    cyclrAccountId: field('cyclrAccountId'),
+    customerTenant: field('customerTenant'),
+    resourceUrl: field('resourceUrl'),
+    step: 'failed',
+    waitingFor: null,
+    waitingReason: null,
+    waitDeadline: null,
+    consentUrl: null,
+    signInUrl: null,
+    signInAttempt: 0,
+    appId: null,
+    accountConnectorId: null,
+    lastError: {
+      at,
+      step: 'failed',
+      code: null,
+      name: FailureTypes.invalidInput,
+      class: 'configuration',
+      message,
+      remediation: 'Start the onboarding again with the input fixed as the message says.',
+    },
+    tenantCheck: null,
+    timeline: [{ at, step: 'failed', event: 'input refused', detail: message }],
+  };
 }

@@ -10,6 +10,7 @@ import {
   afterTenantCheck,
   CONSENT_PROPAGATION_RETRIES,
   SECRET_REPLACEMENTS_MAX,
+  tenantCheckError,
   type Next,
 } from './next-step';
 import type { OnboardingRun, SignInEvent } from './onboarding-run';
@@ -94,6 +95,11 @@ export async function checkTenant(run: OnboardingRun): Promise<Next> {
     if (check.verdict === 'consented' || (check.verdict === 'no-consent' && report?.force)) {
       m.consentAt ??= Date.now();
       m.consentDeadline = null;
+      if (report)
+        run.state.note(
+          'consent granted',
+          `reported by ${report.by}${report.note ? `: ${report.note}` : ''}; ${check.verdict === 'consented' ? 'confirmed by Microsoft' : 'counted without checking (force)'}`,
+        );
     }
     if (check.verdict === 'no-consent' && report?.force) return { to: 'set-resource' };
     const next = afterTenantCheck(
@@ -108,7 +114,7 @@ export async function checkTenant(run: OnboardingRun): Promise<Next> {
       run.state.note('consent reported, not confirmed', `by ${report.by}: ${check.message}`);
       return {
         to: 'wait-for-consent',
-        why: `Consent was reported by ${report.by}, but Microsoft does not confirm it (${check.code ? `AADSTS${check.code}: ` : ''}${check.message}). An administrator of ${run.input.customerTenant} must grant admin consent with the consent link; if Microsoft's answer is known to be wrong, ops may count the consent anyway (consent --force).`,
+        why: `Consent was reported by ${report.by}, but Microsoft does not confirm it (${tenantCheckError(check)}). An administrator of ${run.input.customerTenant} must grant admin consent with the consent link; if Microsoft's answer is known to be wrong, ops may count the consent anyway (consent --force).`,
       };
     }
     return next;
@@ -203,7 +209,7 @@ async function afterSignIn(run: OnboardingRun, event: SignInEvent): Promise<Next
       remediation: next.problem!,
       verbatim: 'The sign-in did not complete.',
     });
-  else if (hinted && (check.verdict === 'consented' || check.verdict === 'unknown'))
+  else if (hinted && (check.verdict === 'consented' || check.verdict === 'unknown' || hinted.code === 500011))
     run.state.recordError(hinted);
   else if (next.to !== 'set-resource') run.state.recordError(run.classifyCheck(check));
   return next;

@@ -6,6 +6,7 @@ import { followLink } from '../../src/demo/person';
 import { waitUntil } from '../../src/demo/sample-onboarding';
 import { ONBOARDING_WORKFLOW_TYPE, onboardingWorkflowId, TASK_QUEUE } from '../../src/shared/names';
 import type { OnboardingInput } from '../../src/shared/validation';
+import { consentGrantedSignal, statusQuery } from '../../src/shared/messages';
 import type { Harness } from './harness';
 import type { Customer } from './sim-control';
 
@@ -59,4 +60,32 @@ export async function connectorInstalledByHand(h: Harness, customer: Customer): 
     description: 'Installed in the Cyclr console',
   });
   return installed.Id;
+}
+
+/**
+ * An onboarding of a tenant that has consented: started with consentAlreadyGranted, consent
+ * granted in the simulators as soon as the shared app exists (and reported, should Microsoft have
+ * been asked before it was there).
+ */
+export async function startConsented(
+  h: Harness,
+  customer: Customer,
+  extra: Partial<OnboardingInput> = {},
+): Promise<WorkflowHandle> {
+  const handle = await startOnboarding(h, customer, { consentAlreadyGranted: true, ...extra });
+  let status = await handle.query(statusQuery);
+  for (const end = Date.now() + 60_000; !status.appId; status = await handle.query(statusQuery)) {
+    if (Date.now() > end) throw new Error(`${handle.workflowId} got no app credentials in 60 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await h.sim.grantConsent(customer.tenantId, status.appId);
+  for (const end = Date.now() + 60_000; ; status = await handle.query(statusQuery)) {
+    if (status.waitingFor === 'consent') {
+      await handle.signal(consentGrantedSignal, { by: 'test: consent granted in the portal' });
+      return handle;
+    }
+    if (status.tenantCheck?.verdict && status.tenantCheck.verdict !== 'no-consent') return handle;
+    if (Date.now() > end) throw new Error(`${handle.workflowId} never asked Microsoft about the tenant`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
