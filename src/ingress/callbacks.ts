@@ -1,10 +1,10 @@
 // The pages customers' browsers reach: the admin-consent callback, the sign-in link launcher and
 // the sign-in callback (Cyclr's targetOrigin). Each checks the signed state, then that the link is
 // the one the onboarding publishes right now, then that it has not been used, before it signals.
-// Holding a link buys a bounded amount of anything (docs/threat-model.md): one granted consent and
-// a few error outcomes per consent link, one landing and one error report per sign-in link, a
-// capped number of Cyclr tokens and requests per minute; a repeat is answered 409 without asking
-// Temporal and without a signal.
+// Holding a link buys a bounded amount of anything (docs/threat-model.md): per consent link one
+// granted consent (a few if Microsoft denies them) and a few error outcomes, per sign-in link one
+// landing and one error report, capped Cyclr tokens and requests per minute. A repeat is answered
+// 409 without asking Temporal and without a signal.
 import express, { type Request, type Response } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { CyclrClient } from '../clients/cyclr';
@@ -27,7 +27,7 @@ import {
 } from '../shared/messages';
 import type { OnboardingStatus } from '../shared/status';
 import { plainText } from '../shared/terminal-text';
-import { ErrorOutcomes, RateLimit, SignInTokens } from './link-limits';
+import { ConsentReports, ErrorOutcomes, RateLimit, SignInTokens } from './link-limits';
 import { page, signInLandingPage } from './pages';
 import { SeenOnce } from './seen-once';
 import { temporalGate, type TemporalGate } from './temporal-gate';
@@ -81,10 +81,21 @@ interface CurrentLink extends Link {
   status: OnboardingStatus;
 }
 
-/** Per link: how many pages a holder may ask for per minute. */
+interface SharedStatus {
+  at: number;
+  answer: Promise<OnboardingStatus>;
+  /** Asked again because a shared answer would have refused: shared, never asked again. */
+  askedAgain: boolean;
+}
+
+/** How long one status answer serves every request for its onboarding. */
+const STATUS_SHARED_MS = 1_000;
+/** Per sign-in link: how often it may be opened, or its status page asked for, per minute. */
 const REQUESTS_PER_LINK_PER_MINUTE = 30;
 /** Distinct error outcomes a consent link passes on (a decline, then a wrong account...). */
 const ERROR_KINDS_PER_CONSENT_LINK = 3;
+/** Granted consents a consent link passes on (more only after Microsoft denied the previous one). */
+const CONSENTS_PER_CONSENT_LINK = 3;
 
 export function callbacksRouter(deps: CallbackDeps): express.Router {
   const { config, keys, client, cyclr } = deps;
@@ -93,7 +104,9 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
   const usedStates = new SeenOnce();
   const reportedErrors = new SeenOnce();
   const errorOutcomes = new ErrorOutcomes(ERROR_KINDS_PER_CONSENT_LINK);
+  const consentReports = new ConsentReports(CONSENTS_PER_CONSENT_LINK);
   const requests = new RateLimit(REQUESTS_PER_LINK_PER_MINUTE, 60_000);
+  const statuses = new Map<string, SharedStatus>();
   const tokens = new SignInTokens(
     config.SIGNIN_TOKEN_REUSE_SECONDS * 1000,
     config.SIGNIN_TOKENS_PER_LINK,
@@ -113,13 +126,40 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
     return { raw: raw!, key: linkKey(raw!), state: verified.state } satisfies Link;
   }
 
-  /** The onboarding's status for a verified link, or undefined once a page has been sent. */
-  async function statusFor(res: Response, link: Link): Promise<CurrentLink | undefined> {
+  /**
+   * The onboarding's status for a verified link, or undefined once a page has been sent. Requests
+   * for one onboarding within a second share one answer, so a flood of callbacks costs Temporal
+   * about a query a second per onboarding; an answer that would refuse (`wanted` false) is asked
+   * for again if it was shared, so nobody is refused on an answer a moment old. A signal sent
+   * for the onboarding ends the sharing.
+   */
+  async function statusFor(
+    res: Response,
+    link: Link,
+    wanted: (current: CurrentLink) => boolean = () => true,
+  ): Promise<CurrentLink | undefined> {
+    const { workflowId } = link.state;
+    const ask = (stale?: SharedStatus): SharedStatus => {
+      const shared = statuses.get(workflowId);
+      if (shared && shared !== stale && Date.now() - shared.at < STATUS_SHARED_MS) return shared;
+      const entry: SharedStatus = {
+        at: Date.now(),
+        answer: temporal(() => client.workflow.getHandle(workflowId).query(statusQuery)),
+        askedAgain: stale !== undefined,
+      };
+      statuses.delete(workflowId);
+      statuses.set(workflowId, entry);
+      if (statuses.size > 10_000) statuses.delete(statuses.keys().next().value!);
+      entry.answer.catch(() => statuses.get(workflowId) === entry && statuses.delete(workflowId));
+      return entry;
+    };
     try {
-      const status = await temporal(() =>
-        client.workflow.getHandle(link.state.workflowId).query(statusQuery),
-      );
-      return { ...link, status };
+      const shared = statuses.get(workflowId);
+      const first = ask();
+      let current: CurrentLink = { ...link, status: await first.answer };
+      if (first === shared && !first.askedAgain && !wanted(current))
+        current = { ...link, status: await ask(first).answer };
+      return current;
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       send(res, 410, 'This onboarding has ended', ['There is nothing left to do with this link.']);
@@ -134,6 +174,14 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
       : status.waitingFor === 'sign-in' &&
         status.signInAttempt === state.attempt &&
         stateOfLink(status.signInUrl) === raw;
+
+  /** The sign-in link opens Cyclr's page: it is current and the connector exists (or all is done). */
+  const opensSignIn = (c: CurrentLink) =>
+    c.status.step === 'verified' || (isCurrent(c) && c.status.accountConnectorId !== null);
+
+  /** An error report from the landing page of this attempt or of the one before (the onboarding may have moved on). */
+  const recent = (c: CurrentLink) =>
+    c.status.waitingFor !== null && c.state.attempt >= c.status.signInAttempt - 1;
 
   const notCurrent = (res: Response, link: CurrentLink, what: string) =>
     send(res, 409, `This ${what} was already used or is no longer current`, [
@@ -164,6 +212,7 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
   const signal = async (workflowId: string, deliver: (id: string) => Promise<void>, undo: () => void) => {
     try {
       await temporal(() => deliver(workflowId));
+      statuses.delete(workflowId);
     } catch (err) {
       undo();
       throw err;
@@ -195,7 +244,7 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
         return alreadyUsed(res, 'consent link', [
           'Microsoft reported a problem with the consent again; your contact already has what Microsoft said.',
         ]);
-      const current = await statusFor(res, link);
+      const current = await statusFor(res, link, isCurrent);
       if (!current) return;
       if (!isCurrent(current)) return notCurrent(res, current, 'consent link');
       if (!errorOutcomes.claim(link.key, kind, expiresAt)) return alreadyUsed(res, 'consent link');
@@ -218,11 +267,15 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
       return send(res, 400, 'Consent was not granted', [
         'Refused: admin_consent: Microsoft did not report admin consent (expected admin_consent=True).',
       ]);
-    if (usedStates.seen(link.key)) return alreadyUsed(res, 'consent link');
-    const current = await statusFor(res, link);
+    if (!consentReports.mayReport(link.key)) return alreadyUsed(res, 'consent link');
+    const current = await statusFor(res, link, isCurrent);
     if (!current) return;
     if (!isCurrent(current)) return notCurrent(res, current, 'consent link');
-    if (!usedStates.firstUse(link.key, expiresAt)) return alreadyUsed(res, 'consent link');
+    // Once per link; again only if Microsoft found no consent after the last report (it was
+    // reported by someone else holding the link, before the admin's real one).
+    const check = current.status.tenantCheck;
+    const noConsentAt = check?.verdict === 'no-consent' ? Date.parse(check.at) : null;
+    if (!consentReports.claim(link.key, expiresAt, noConsentAt)) return alreadyUsed(res, 'consent link');
     // Microsoft warns never to trust `tenant` here: it is recorded when it looks like one, never
     // relied on (the onboarding asks Microsoft itself whether consent exists).
     const tenant = tenantOf(first(req.query.tenant));
@@ -232,7 +285,7 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
         client.workflow.getHandle(id).signal(consentGrantedSignal, {
           by: `customer admin (consent callback, tenant ${tenant})`,
         }),
-      () => usedStates.release(link.key),
+      () => consentReports.release(link.key),
     );
     send(res, 200, 'Thank you: consent granted', ['The onboarding continues. You can close this window.']);
   });
@@ -245,16 +298,16 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
     if (!link) return;
     const wait = requests.take(`signin:${link.key}`);
     if (wait) return tooMany(res, wait, 'this sign-in link was opened too often');
-    const current = await statusFor(res, link);
+    const current = await statusFor(res, link, opensSignIn);
     if (!current) return;
     const { status } = current;
     if (status.step === 'verified')
       return send(res, 200, 'Already connected', ['Dynamics CRM is connected. Nothing left to do.']);
-    if (!isCurrent(current) || status.accountConnectorId === null)
+    const accountConnectorId = status.accountConnectorId;
+    if (!opensSignIn(current) || accountConnectorId === null)
       return send(res, 409, 'This sign-in link is not current', [
         'Ask your contact for the current sign-in link.',
       ]);
-    const accountConnectorId = status.accountConnectorId;
     const answer = await tokens.get(link.key, async () => {
       const { token } = await cyclr.createSignInToken(status.cyclrAccountId, config.CYCLR_SIGNIN_USERNAME);
       return { token, accountConnectorId };
@@ -279,7 +332,7 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
     const link = linkOf(req, res, 'sign-in');
     if (!link) return;
     if (usedStates.seen(link.key)) return alreadyUsed(res, 'sign-in page');
-    const current = await statusFor(res, link);
+    const current = await statusFor(res, link, isCurrent);
     if (!current) return;
     if (!isCurrent(current)) return notCurrent(res, current, 'sign-in page');
     if (!usedStates.firstUse(link.key, link.state.exp * 1000)) return alreadyUsed(res, 'sign-in page');
@@ -350,12 +403,9 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
       if (!text)
         return send(res, 400, 'Nothing to report', ['Refused: error_text: paste the error text you saw.']);
       if (reportedErrors.seen(link.key)) return alreadyUsed(res, 'error report');
-      const current = await statusFor(res, link);
+      const current = await statusFor(res, link, recent);
       if (!current) return;
-      // The landing page of this attempt or of the one just before it (the onboarding may have moved on).
-      const recent =
-        current.status.waitingFor !== null && link.state.attempt >= current.status.signInAttempt - 1;
-      if (!recent) return notCurrent(res, current, 'error report');
+      if (!recent(current)) return notCurrent(res, current, 'error report');
       if (!reportedErrors.firstUse(link.key, link.state.exp * 1000)) return alreadyUsed(res, 'error report');
       const reported = plainText(text, 4000);
       await signal(

@@ -128,3 +128,47 @@ export class ErrorOutcomes {
     return entry && entry.expiresAt > now ? entry : undefined;
   }
 }
+
+/**
+ * Granted consents passed on per consent link. One, unless Microsoft was asked after the last one
+ * and said there is no consent (someone holding the link reported a consent that was not there):
+ * then the real admin's callback counts again, `max` times at most per link.
+ */
+export class ConsentReports {
+  private readonly reports = new Map<string, { at: number; count: number; expiresAt: number }>();
+
+  constructor(readonly max = 3) {}
+
+  /** False when the link has had its share: refused without asking anything. */
+  mayReport(link: string, now = Date.now()): boolean {
+    const entry = this.live(link, now);
+    return !entry || entry.count < this.max;
+  }
+
+  /**
+   * Records a report when it may count: the first for the link, or one after Microsoft found no
+   * consent (`noConsentSince`: when it last said so, epoch ms; null when it has not since).
+   */
+  claim(link: string, expiresAt: number, noConsentAt: number | null, now = Date.now()): boolean {
+    const entry = this.live(link, now);
+    if (entry && (entry.count >= this.max || noConsentAt === null || noConsentAt <= entry.at)) return false;
+    this.reports.delete(link);
+    this.reports.set(link, { at: now, count: (entry?.count ?? 0) + 1, expiresAt });
+    bounded(this.reports);
+    return true;
+  }
+
+  /** The report did not reach the onboarding: it does not count. */
+  release(link: string): void {
+    const entry = this.reports.get(link);
+    if (!entry) return;
+    if (entry.count <= 1) this.reports.delete(link);
+    else entry.count -= 1;
+  }
+
+  private live(link: string, now: number) {
+    const entry = this.reports.get(link);
+    if (entry && entry.expiresAt <= now) this.reports.delete(link);
+    return entry && entry.expiresAt > now ? entry : undefined;
+  }
+}
