@@ -96,6 +96,16 @@ export class LoginThrottle {
     this.perAddress.failed(a.address, now);
   }
 
+  /**
+   * An attempt made while it had to wait: counted against what held it back only (trying again too
+   * early lengthens one's own wait, never anyone else's).
+   */
+  refused(a: LoginAttempt, wait: NonNullable<LoginWait>, now = Date.now()): void {
+    if (wait.because === 'browser') this.perDevice.failed(a.device!, now);
+    else if (wait.because === 'name') this.perName.failed(nameKey(a), now);
+    else this.perAddress.failed(a.address, now);
+  }
+
   /** A success clears the failures it would otherwise carry (not the address's: others made them). */
   succeeded(a: LoginAttempt): void {
     if (a.device) this.perDevice.succeeded(a.device);

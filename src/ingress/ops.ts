@@ -76,6 +76,9 @@ export function opsRouter(
       ...(device ? { device } : {}),
     };
     const wait = throttle.blockedFor(attempt);
+    // Trying again before the wait is over counts as a failure too: a script that keeps trying
+    // stays out; a person is told how long to wait.
+    if (wait) throttle.refused(attempt, wait);
     if (wait)
       return html(
         res.set('Retry-After', String(wait.seconds)),

@@ -100,7 +100,13 @@ test('LoginThrottle: a typo delays only its maker; a flood holds back new browse
   for (let i = 0; i < 10; i++) throttle.failed(eve, t);
   assert.equal(throttle.blockedFor(eve, t)?.because, 'name', 'ten failures: Eve waits');
   const olga = { address: '198.51.100.7', name: 'Olga' };
-  assert.equal(throttle.blockedFor(olga, t), null, 'ten bad tries on a shared address lock nobody else out');
+  for (let i = 0; i < 100; i++) throttle.refused(eve, throttle.blockedFor(eve, t)!, t);
+  assert.ok(throttle.blockedFor(eve, t)!.seconds > 60, 'trying early lengthens her own wait');
+  assert.equal(
+    throttle.blockedFor(olga, t),
+    null,
+    'ten bad tries and a hundred early ones lock nobody else out',
+  );
   for (let i = 0; i < 30; i++) throttle.failed({ address: olga.address, name: `guess-${i}` }, t);
   assert.equal(
     throttle.blockedFor(olga, t)?.because,
