@@ -331,12 +331,13 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
   router.get('/callbacks/signin', async (req, res) => {
     const link = linkOf(req, res, 'sign-in');
     if (!link) return;
+    // Whatever follows, Cyclr has taken the token this link handed out: the next open mints anew.
+    tokens.spent(link.key);
     if (usedStates.seen(link.key)) return alreadyUsed(res, 'sign-in page');
     const current = await statusFor(res, link, isCurrent);
     if (!current) return;
     if (!isCurrent(current)) return notCurrent(res, current, 'sign-in page');
     if (!usedStates.firstUse(link.key, link.state.exp * 1000)) return alreadyUsed(res, 'sign-in page');
-    tokens.spent(link.key);
     const success = first(req.query.success);
     const error = first(req.query.error);
     const errorDescription = first(req.query.error_description);
