@@ -326,3 +326,29 @@ async function signedInBrowser(): Promise<{ deviceCookie: string }> {
     await new Promise((r) => server.close(r));
   }
 }
+
+test('actions per onboarding are capped: twenty confirmed at once send ten signals at most', async () => {
+  const customer = await h.sim.seedCustomer();
+  const handle = await startOnboarding(h, customer);
+  await waitUntil(h.env.client, handle.workflowId, 'consent');
+  const ops = new OpsClient(h.ingressUrl);
+  ops.keep([(await signedInBrowser()).deviceCookie]);
+  await ops.login('Olga Ops', OPS_TOKEN);
+  const detail = `/ops/onboardings/${customer.accountId}`;
+  const csrf = await ops.csrf(detail);
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, () => ops.request(`${detail}/consent`, { csrf, confirm: 'yes' })),
+  );
+  const statuses = answers.map((a) => a.status);
+  assert.ok(
+    statuses.every((s) => [303, 409, 429].includes(s)),
+    statuses.join(','),
+  );
+  assert.ok(statuses.filter((s) => s === 303).length <= 10, statuses.join(','));
+  const history = await handle.fetchHistory();
+  const signals = history.events!.filter(
+    (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'consentGranted',
+  );
+  assert.ok(signals.length >= 1 && signals.length <= 10, `${signals.length} consentGranted signals`);
+  await handle.cancel();
+});

@@ -14,6 +14,7 @@ import {
   describeIssues,
   resourceCorrectedSchema,
 } from '../shared/validation';
+import { RateLimit } from './link-limits';
 import { LoginThrottle, type LoginAttempt } from './login-throttle';
 import type { OpsAuth, OpsSession } from './ops-auth';
 import { OPS_CSS, OPS_JS } from './ops-assets';
@@ -48,6 +49,26 @@ export function opsRouter(
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   const throttle = new LoginThrottle();
+  // Signals the page sends one onboarding, whoever sends them: a stuck button or a script cannot
+  // grow its history without bound.
+  const actions = new RateLimit(ACTIONS_PER_ONBOARDING, 10 * 60_000);
+  const tooOften = (res: Response, ctx: PageContext, account: string): boolean => {
+    const wait = actions.take(account);
+    if (!wait) return false;
+    html(
+      res.set('Retry-After', String(wait)),
+      429,
+      messagePage(
+        ctx,
+        'Not sent',
+        [
+          `Refused: ${ACTIONS_PER_ONBOARDING} actions were sent to this onboarding in the last 10 minutes; try again in ${waitText(wait)}.`,
+        ],
+        detailPath(account),
+      ),
+    );
+    return true;
+  };
 
   router.use('/ops', (_req, res, next) => {
     res.set(
@@ -226,6 +247,7 @@ export function opsRouter(
           note ? { note } : {},
         ),
       );
+    if (tooOften(res, ctx, account)) return;
     await temporal(() =>
       client.workflow.getHandle(onboardingWorkflowId(account)).signal(consentGrantedSignal, payload.data),
     );
@@ -268,6 +290,7 @@ export function opsRouter(
           { resourceUrl: payload.data.resourceUrl },
         ),
       );
+    if (tooOften(res, ctx, account)) return;
     await temporal(() =>
       client.workflow.getHandle(onboardingWorkflowId(account)).signal(resourceCorrectedSignal, payload.data),
     );
@@ -276,6 +299,9 @@ export function opsRouter(
 
   return router;
 }
+
+/** Actions (signals) the page sends one onboarding in 10 minutes. */
+const ACTIONS_PER_ONBOARDING = 10;
 
 const WHOSE = {
   browser: 'from this browser',
