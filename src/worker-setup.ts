@@ -6,7 +6,7 @@ import { dataConverter } from './codec/data-converter';
 import type { Config } from './config';
 import { productActivityInterceptors } from './observability/activity-interceptors';
 import { tracingActivityInterceptors, workflowSpanSinks, type Tracing } from './observability/tracing';
-import { prebuiltBundle, workflowBundleOptions } from './observability/workflow-modules';
+import { builtBundlePath, prebuiltBundle, workflowBundleOptions } from './observability/workflow-modules';
 import type { KeyRing } from './secrets/keys';
 import { TASK_QUEUE } from './shared/names';
 import { workerTuning } from './worker-tuning';
@@ -17,16 +17,30 @@ export interface WorkerDeps {
   client: Client;
   config: Config;
   keys: KeyRing;
-  /** A prebuilt bundle (production: WORKFLOW_BUNDLE_PATH; tests); otherwise bundled from src/workflows at start. */
+  /**
+   * A prebuilt bundle (tests). Otherwise WORKFLOW_BUNDLE_PATH, else the bundle `npm run build` put
+   * next to the compiled worker (dist/), else bundled from the workflow sources at start (tsx).
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Traces on: activities get spans, and workflow spans are exported (startTracing). */
   tracing?: Tracing;
   options?: Partial<WorkerOptions>;
 }
 
+/**
+ * The prebuilt bundle file a worker without an explicit bundle loads: WORKFLOW_BUNDLE_PATH, else
+ * the one `npm run build` put next to the compiled worker; undefined when running from src/.
+ */
+export function prebuiltBundleFile(tracing: boolean): string | undefined {
+  const configured = process.env.WORKFLOW_BUNDLE_PATH || undefined;
+  if (configured) return prebuiltBundle(configured, tracing);
+  const built = builtBundlePath(__dirname);
+  return built && prebuiltBundle(built, tracing, 'build');
+}
+
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   const tracing = deps.tracing !== undefined;
-  const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
+  const bundlePath = deps.workflowBundle ? undefined : prebuiltBundleFile(tracing);
   const bundle = workflowBundleOptions(tracing);
   return Worker.create({
     connection: deps.connection,
@@ -35,7 +49,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...(deps.workflowBundle
       ? { workflowBundle: deps.workflowBundle }
       : bundlePath
-        ? { workflowBundle: { codePath: prebuiltBundle(bundlePath, tracing) } }
+        ? { workflowBundle: { codePath: bundlePath } }
         : { workflowsPath: bundle.workflowsPath }),
     activities: createActivities({ config: deps.config, keys: deps.keys, client: deps.client }),
     // The same codec as every client: histories hold only ciphertext.

@@ -1,7 +1,8 @@
-// The worker process: `npm run worker`. Stateless; run as many as needed on the same task queue.
-// Observability by configuration (docs/operations.md): JSON logs, the Prometheus endpoint, traces,
-// /healthz and /readyz. On SIGTERM or SIGINT it stops polling, lets in-flight activities finish for
-// SHUTDOWN_GRACE_MS, hands back what is still running, and exits 0.
+// The worker process: `node dist/worker.js` (built), `npm run worker` (from source). Stateless; run
+// as many as needed on the same task queue. Observability by configuration (docs/operations.md):
+// JSON logs, the Prometheus endpoint, traces, /healthz and /readyz. On SIGTERM or SIGINT it stops
+// polling, lets in-flight activities finish for SHUTDOWN_GRACE_MS, hands back what is still
+// running, and exits 0. Built, it loads the workflow bundles `npm run build` put next to it.
 import { Runtime, makeTelemetryFilterString, type NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig } from './config';
 import { loadObservabilityConfig } from './observability/config';
@@ -13,7 +14,7 @@ import { startTracing } from './observability/tracing';
 import { loadKeyRing } from './secrets/keys';
 import { TASK_QUEUE } from './shared/names';
 import { connectClient, connectWorker, describeTarget, temporalTarget } from './temporal';
-import { createWorker } from './worker-setup';
+import { createWorker, prebuiltBundleFile } from './worker-setup';
 
 const observability = loadObservabilityConfig();
 const logger = createLogger(observability);
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
             ? `${observability.METRICS_HOST}:${observability.METRICS_PORT}`
             : 'off',
         traces: observability.tracesExporter,
+        workflowBundle: prebuiltBundleFile(tracing !== undefined) ?? 'bundled from source at start',
       },
       `worker polling task queue ${TASK_QUEUE} on ${target.connectionOptions.address} namespace ${target.namespace}`,
     );

@@ -1,6 +1,8 @@
 // Activities on Microsoft Graph: the shared app registration (run by its owner workflow only).
 import { Context } from '@temporalio/activity';
-import type { GraphClient } from '../clients/graph';
+import { adoptionChanges, type GraphClient } from '../clients/graph';
+import { FailureTypes } from '../shared/failures';
+import { nonRetryable } from '../clients/http';
 import type { KeyRing } from '../secrets/keys';
 import { sealSecret } from '../secrets/sealing';
 import type { AppCredentials } from '../shared/app-credentials';
@@ -20,6 +22,28 @@ export function graphActivities(graph: GraphClient, keys: KeyRing) {
   return {
     async ensureApplication(spec: AppSpec): Promise<{ objectId: string; appId: string; created: boolean }> {
       return graph.upsertApplication(spec);
+    },
+
+    /**
+     * Adopts an app registered by hand (APP_ID): adds what the flow needs and it lacks (the spec's
+     * redirect URIs, the Dynamics CRM user_impersonation delegated permission, multi-tenant
+     * sign-in), removing nothing. `changed` lists what it changed, in words; empty when nothing.
+     * Retries are safe: each attempt reads the app again and adds only what is still missing.
+     */
+    async adoptApplication(input: {
+      appId: string;
+      spec: AppSpec;
+    }): Promise<{ appId: string; objectId: string; changed: string[] }> {
+      const app = await graph.getApplicationByAppId(input.appId);
+      if (!app) {
+        throw nonRetryable(
+          FailureTypes.configuration,
+          `graph: no application with the Application (client) ID ${input.appId} in PARTNER_TENANT_ID. Fix: check APP_ID is the app's Application (client) ID (Entra ID > App registrations > the app > Overview) in the partner's tenant; a Graph client with only Application.ReadWrite.OwnedBy may not see an app it does not own: grant GRAPH_CLIENT_ID Application.ReadWrite.All (an administrator consents to it), or have an administrator add the client as an owner of the app`,
+        );
+      }
+      const { patch, changed } = adoptionChanges(app, input.spec.redirectUris);
+      if (patch) await graph.updateApplication(app.objectId, patch, true);
+      return { appId: app.appId, objectId: app.objectId, changed };
     },
 
     async ensureServicePrincipal(appId: string): Promise<{ servicePrincipalId: string; created: boolean }> {

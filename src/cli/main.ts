@@ -1,8 +1,12 @@
-// The ops CLI: `npm run client -- <verb> ...`. Input is validated before anything is sent; a bad
+#!/usr/bin/env node
+// The ops CLI: the package's bin `dynamics-onboarding <verb> ...` (dist/cli/main.js), or
+// `npm run client -- <verb> ...` from source. Input is validated before anything is sent; a bad
 // value gets one line naming the flag and the expected form, and exit code 2.
 import { Command, CommanderError } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { cancelCommand } from './commands/cancel';
+import { checkTenantCommand } from './commands/check-tenant';
+import { doctorCommand } from './commands/doctor';
 import { inspectCommands } from './commands/inspect';
 import { onboardCommand } from './commands/onboard';
 import { signalCommands } from './commands/signals';
@@ -20,6 +24,8 @@ onboardCommand(program);
 signalCommands(program);
 inspectCommands(program);
 cancelCommand(program);
+checkTenantCommand(program);
+doctorCommand(program);
 
 async function main(): Promise<void> {
   try {

@@ -1,4 +1,5 @@
-// Cyclr API: account connectors, their properties, and one-time sign-in tokens.
+// Cyclr API: accounts, the connector library, account connectors, their properties, and one-time
+// sign-in tokens.
 import type { Config } from '../config';
 import { FailureTypes } from '../shared/failures';
 import { HttpClient, type HttpResponse } from './http-client';
@@ -17,6 +18,29 @@ export interface AccountConnector {
   Authenticated: boolean;
   Connector: { Id: number; Name: string };
 }
+
+/** A Cyclr account (GET /v1.0/accounts/{id}). */
+export interface CyclrAccount {
+  Id: string;
+  Name: string;
+  Description?: string | null;
+  Timezone?: string;
+  CreatedDate?: string;
+}
+
+/** A connector of the library, as the connector lookup reports it. */
+export type ConnectorLookup =
+  | { found: false; name: string }
+  | {
+      found: true;
+      id: number;
+      name: string;
+      /** Cyclr's release status ("Approved", "Draft", ...); null when Cyclr did not say. */
+      status: string | null;
+      version: string | null;
+      /** Only an Approved connector can be installed (assumed when Cyclr gives no status). */
+      installable: boolean;
+    };
 
 export interface ConnectorProperty {
   Id: number;
@@ -62,7 +86,7 @@ export class CyclrClient {
     if (res.status === 400 || res.status === 401 || res.status === 403) {
       throw nonRetryable(
         FailureTypes.configuration,
-        `cyclr: API token request refused (HTTP ${res.status}): check CYCLR_CLIENT_ID and CYCLR_CLIENT_SECRET (Cyclr console > Settings > API)`,
+        `cyclr: API token request refused (HTTP ${res.status}): check CYCLR_CLIENT_ID and CYCLR_CLIENT_SECRET (Cyclr console > Settings > OAuth Client Credentials)`,
       );
     }
     throw failureFor('cyclr', 'API token request', res);
@@ -70,7 +94,7 @@ export class CyclrClient {
 
   private async request(
     what: string,
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     url: string,
     accountId?: string,
     data?: unknown,
@@ -134,6 +158,52 @@ export class CyclrClient {
     }
     this.connectorIds.set(name, match.Id);
     return match.Id;
+  }
+
+  /** The API credentials work: a fresh token from /oauth/token (failures as for any call). */
+  async checkCredentials(): Promise<void> {
+    await this.fetchToken();
+  }
+
+  /** The account with this API ID; null when Cyclr has none (404). */
+  async getAccount(accountId: string): Promise<CyclrAccount | null> {
+    const res = await this.request('read account', 'GET', `/accounts/${encodeURIComponent(accountId)}`);
+    if (res.status === 404) return null;
+    if (res.status !== 200) throw failureFor('cyclr', 'read account', res);
+    return res.data as CyclrAccount;
+  }
+
+  /**
+   * Whether the library has a connector with exactly this name, and whether it can be installed
+   * (Status "Approved"). With `accountId`, as that account sees the library. When several versions
+   * carry the name, an Approved one wins.
+   */
+  async lookupConnector(name: string, accountId?: string): Promise<ConnectorLookup> {
+    type Listed = { Id: number; Name: string; Status?: string | null; Version?: string | null };
+    const matches: Listed[] = [];
+    for (let page = 1, pages = 1; page <= pages && page <= 20; page++) {
+      const res = await this.request(
+        'list connectors',
+        'GET',
+        `/connectors?query=${encodeURIComponent(name)}${page > 1 ? `&page=${page}` : ''}`,
+        accountId,
+      );
+      if (res.status !== 200) throw failureFor('cyclr', 'list connectors', res);
+      if (!Array.isArray(res.data)) break;
+      matches.push(...(res.data as Listed[]).filter((c) => c.Name === name));
+      pages = Number(res.headers['total-pages']) || 1;
+    }
+    const installable = (c: Listed) => typeof c.Status !== 'string' || /^approved$/i.test(c.Status);
+    const best = matches.find(installable) ?? matches[0];
+    if (!best) return { found: false, name };
+    return {
+      found: true,
+      id: best.Id,
+      name: best.Name,
+      status: typeof best.Status === 'string' ? best.Status : null,
+      version: typeof best.Version === 'string' ? best.Version : null,
+      installable: installable(best),
+    };
   }
 
   /** Installs a connector in the account, with its account connector properties when given. */
@@ -226,6 +296,48 @@ export class CyclrClient {
     );
     if (res.status !== 200 && res.status !== 204)
       throw failureFor('cyclr', `update property ${property.Name}`, res);
+  }
+
+  /**
+   * Forgets the account connector's captured OAuth tokens (PUT .../deauthenticate).
+   * `alreadyGone`: the account connector (or its account) no longer exists (404).
+   */
+  async deauthenticateAccountConnector(
+    accountId: string,
+    accountConnectorId: number,
+  ): Promise<{ alreadyGone: boolean }> {
+    const res = await this.request(
+      'deauthenticate account connector',
+      'PUT',
+      `/account/connectors/${accountConnectorId}/deauthenticate`,
+      accountId,
+    );
+    if (res.status === 404) return { alreadyGone: true };
+    if (res.status !== 200 && res.status !== 204)
+      throw (
+        this.accountFailure(accountId, res) ?? failureFor('cyclr', 'deauthenticate account connector', res)
+      );
+    return { alreadyGone: false };
+  }
+
+  /**
+   * Deletes the account connector (DELETE). A 404 means it is already gone: reported as
+   * `alreadyGone`, not as an error, so a retried delete is idempotent.
+   */
+  async deleteAccountConnector(
+    accountId: string,
+    accountConnectorId: number,
+  ): Promise<{ alreadyGone: boolean }> {
+    const res = await this.request(
+      'delete account connector',
+      'DELETE',
+      `/account/connectors/${accountConnectorId}`,
+      accountId,
+    );
+    if (res.status === 404) return { alreadyGone: true };
+    if (res.status !== 200 && res.status !== 204)
+      throw this.accountFailure(accountId, res) ?? failureFor('cyclr', 'delete account connector', res);
+    return { alreadyGone: false };
   }
 
   /** A one-time sign-in token: single use, valid 5 minutes. */

@@ -1,13 +1,13 @@
-// A small JSON-over-HTTP client on undici's `request`, one per external service: base URL, a
-// timeout for the whole exchange, kept-alive connections. About half the CPU per call of axios,
-// which the worker used before (docs/benchmarks.md). Every status is an answer to interpret; only
-// transport failures (refused, reset, timed out) throw, as TransportError.
-import { request } from 'undici';
-import { keepAliveDispatcher } from './keep-alive';
+// A small JSON-over-HTTP client on axios, one instance per external service: base URL, a timeout
+// for the whole exchange, kept-alive connections. Every status is an answer to interpret (see
+// http.ts); only transport failures (refused, reset, timed out) throw, as TransportError, which
+// carries a code and nothing of the request (axios errors hold its headers and body: secrets).
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { keepAliveAgents } from './keep-alive';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** A parsed body: each client checks the fields it relies on, as it did with axios's `any`. */
+/** A parsed body: each client checks the fields it relies on. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ResponseBody = any;
 
@@ -48,51 +48,73 @@ function parseBody(text: string, contentType: string): unknown {
   return text;
 }
 
-const transportCode = (err: unknown): string => {
+/** The error's code only: never its message or fields, which may quote the request. */
+const transportCode = (err: unknown, timedOut: boolean): string => {
+  if (timedOut) return 'timeout';
   const e = err as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
-  if (e?.name === 'TimeoutError') return 'timeout';
+  if (e?.code === 'ETIMEDOUT' || e?.code === 'ECONNABORTED' || e?.name === 'TimeoutError') return 'timeout';
   if (typeof e?.code === 'string') return e.code;
   if (typeof e?.cause?.code === 'string') return e.cause.code;
-  return typeof e?.name === 'string' ? e.name : 'transport error';
+  return 'transport error';
 };
 
+const identity = <T>(data: T): T => data;
+
 export class HttpClient {
-  /** The base URL without its trailing slashes, trimmed once rather than on every call. */
-  private readonly trimmedBase: string;
+  private readonly axios: AxiosInstance;
 
   constructor(
-    private readonly baseUrl: string,
+    baseUrl: string,
     private readonly timeoutMs: number,
   ) {
-    this.trimmedBase = baseUrl.replace(/\/+$/, '');
-  }
-
-  /** As axios joined them: the base URL untouched when the path is empty (a webhook's own URL). */
-  private urlFor(path: string | undefined): string {
-    return path ? `${this.trimmedBase}/${path.replace(/^\/+/, '')}` : this.baseUrl;
+    this.axios = axios.create({
+      // axios joins the base URL and a path as the clients expect, and uses the base URL untouched
+      // when the path is empty (a webhook's own URL); a path is never taken as an absolute URL.
+      baseURL: baseUrl,
+      allowAbsoluteUrls: false,
+      timeout: timeoutMs,
+      httpAgent: keepAliveAgents.http,
+      httpsAgent: keepAliveAgents.https,
+      // Every status reaches the caller's outcome mapping; a redirect is an answer too.
+      validateStatus: () => true,
+      maxRedirects: 0,
+      // Bodies are serialised and parsed here, the same for every service.
+      responseType: 'text',
+      transformRequest: [identity],
+      transformResponse: [identity],
+      // Straight to the configured services, whatever proxy variables the environment holds.
+      proxy: false,
+      transitional: { clarifyTimeoutError: true },
+    });
   }
 
   async request<T = ResponseBody>(req: HttpRequest): Promise<HttpResponse<T>> {
     const body =
       req.data === undefined ? undefined : typeof req.data === 'string' ? req.data : JSON.stringify(req.data);
-    let res: Awaited<ReturnType<typeof request>>;
-    let text: string;
+    // axios's own timeout ends at the response headers; this signal bounds the body too.
+    const deadline = AbortSignal.timeout(this.timeoutMs);
+    let res: AxiosResponse<string>;
     try {
-      res = await request(this.urlFor(req.url), {
+      res = await this.axios.request<string>({
         method: req.method ?? 'GET',
+        url: req.url ?? '',
+        data: body,
         headers: req.headers,
-        body,
-        dispatcher: keepAliveDispatcher,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: deadline,
       });
-      text = await res.body.text();
     } catch (err) {
-      throw new TransportError(transportCode(err));
+      throw new TransportError(transportCode(err, deadline.aborted));
     }
+    const headers: HttpResponse['headers'] = {};
+    for (const [name, value] of Object.entries(res.headers ?? {})) {
+      if (typeof value === 'string' || Array.isArray(value)) headers[name.toLowerCase()] = value;
+      else if (value !== undefined && value !== null) headers[name.toLowerCase()] = String(value);
+    }
+    const text = typeof res.data === 'string' ? res.data : '';
     return {
-      status: res.statusCode,
-      headers: res.headers,
-      data: parseBody(text, String(res.headers['content-type'] ?? '')) as T,
+      status: res.status,
+      headers,
+      data: parseBody(text, String(headers['content-type'] ?? '')) as T,
     };
   }
 

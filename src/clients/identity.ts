@@ -1,11 +1,12 @@
 // Microsoft identity platform: client-credentials tokens for Microsoft Graph, cached until
-// shortly before they expire.
-import { classifyAadsts } from '../shared/aadsts';
+// shortly before they expire; and the app-only probe of a customer's tenant.
+import { classifyTokenError, managementClientRemediation } from '../shared/aadsts';
 import { FailureTypes } from '../shared/failures';
-import { HttpClient } from './http-client';
-import { failureFor, nonRetryable, send, transientFailure, retryAfterMs } from './http';
+import { HttpClient, type HttpResponse } from './http-client';
+import { failureFor, nonRetryable, send, summariseBody, transientFailure, retryAfterMs } from './http';
 
 const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
 
 export interface IdentityOptions {
   baseUrl: string;
@@ -34,6 +35,10 @@ export class GraphTokenProvider {
     this.cached = undefined;
   }
 
+  /**
+   * A refused token is a configuration failure whose message and details carry the fix for the
+   * product's own settings (details: `{ aadsts, fix }`), e.g. GRAPH_CLIENT_SECRET for AADSTS7000215.
+   */
   private async fetchToken(): Promise<string> {
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
@@ -43,7 +48,7 @@ export class GraphTokenProvider {
     });
     const res = await send('identity', 'Graph token request', () =>
       this.http.post(`/${encodeURIComponent(this.opts.tenantId)}/oauth2/v2.0/token`, form.toString(), {
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        headers: FORM,
       }),
     );
     if (res.status === 200 && typeof res.data?.access_token === 'string') {
@@ -54,70 +59,105 @@ export class GraphTokenProvider {
       };
       return this.cached.token;
     }
-    const description =
-      typeof res.data?.error_description === 'string' ? res.data.error_description : undefined;
-    if (description) {
-      const classified = classifyAadsts(description, {}, res.data?.error);
-      const message = `identity: Graph token for GRAPH_CLIENT_ID failed: ${classified.verbatim}`;
+    if (typeof res.data?.error_description === 'string') {
+      const classified = classifyTokenError(res.data);
+      const message = `identity: Graph token for GRAPH_CLIENT_ID in PARTNER_TENANT_ID failed: ${classified.verbatim}`;
       if (classified.class === 'transient' || res.status >= 500 || res.status === 429) {
         throw transientFailure(message, retryAfterMs(res.headers['retry-after']));
       }
-      throw nonRetryable(
-        FailureTypes.configuration,
-        `${message}. Fix: check PARTNER_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET (${classified.remediation})`,
-        { aadsts: classified.code },
-      );
+      const fix = managementClientRemediation(classified.code);
+      throw nonRetryable(FailureTypes.configuration, `${message}. Fix: ${fix}`, {
+        aadsts: classified.code,
+        fix,
+      });
     }
     throw failureFor('identity', 'Graph token request', res);
   }
 }
 
+/** What an app-only token request in a customer's tenant says about that tenant. */
 export type TenantProbe =
   | { verdict: 'consented' }
   | {
       verdict: 'no-consent' | 'wrong-resource' | 'no-tenant' | 'secret-rejected' | 'unknown';
+      /** The AADSTS code Microsoft answered with, when it gave one. */
       code: number | null;
+      /** Microsoft's own first line of error_description (no trace or correlation ids). */
       message: string;
     };
 
+export interface TenantProbeInput {
+  /** The customer's tenant: its id (GUID) or a verified domain. */
+  tenant: string;
+  /** The customer's Dynamics org URL, e.g. https://contoso.crm4.dynamics.com */
+  resourceUrl: string;
+  /** The shared multi-tenant app's own credentials. */
+  clientId: string;
+  clientSecret: string;
+}
+
+/** What each AADSTS code says about the tenant (sources: src/shared/aadsts.ts). */
+const VERDICTS: Record<number, Exclude<TenantProbe['verdict'], 'consented'>> = {
+  7000229: 'no-consent', // the app has no service principal there: nobody consented
+  700016: 'no-consent', // the same, as Microsoft answered it before 7000229 existed
+  500011: 'wrong-resource', // no such Dynamics org in that tenant
+  90002: 'no-tenant',
+  7000215: 'secret-rejected',
+  7000222: 'secret-rejected',
+};
+
+/** One client per identity endpoint and timeout, so probes share kept-alive connections. */
+const probeClients = new Map<string, HttpClient>();
+
 /**
- * An app-only token request in the customer's tenant with the shared app's own credentials: a
- * token means consent exists and the org is real; the AADSTS code says which is missing.
+ * Asks Microsoft, without any person, whether the customer's tenant consented to the shared app
+ * and holds the Dynamics org: a client-credentials token request in that tenant (v2 endpoint) for
+ * `<Resource URL>/.default` with the app's own credentials. A token means yes to both; it is
+ * dropped at once (never cached, logged or returned). Transient answers (5xx, 429,
+ * temporarily_unavailable, transient AADSTS codes, no answer) throw the transient failure.
  */
 export async function probeTenant(
   opts: { baseUrl: string; timeoutMs: number },
-  input: { tenant: string; resourceUrl: string; clientId: string; clientSecret: string },
+  input: TenantProbeInput,
 ): Promise<TenantProbe> {
-  const http = new HttpClient(opts.baseUrl, opts.timeoutMs);
+  const key = `${opts.baseUrl} ${opts.timeoutMs}`;
+  let http = probeClients.get(key);
+  if (!http) probeClients.set(key, (http = new HttpClient(opts.baseUrl, opts.timeoutMs)));
   const form = new URLSearchParams({
     grant_type: 'client_credentials',
     client_id: input.clientId,
     client_secret: input.clientSecret,
-    scope: `${input.resourceUrl}/.default`,
+    scope: `${input.resourceUrl.replace(/\/+$/, '')}/.default`,
   });
+  const client = http;
   const res = await send('identity', 'tenant probe', () =>
-    http.post(`/${encodeURIComponent(input.tenant)}/oauth2/v2.0/token`, form.toString(), {
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    }),
+    client.post(`/${encodeURIComponent(input.tenant)}/oauth2/v2.0/token`, form.toString(), { headers: FORM }),
   );
+  return tenantProbeVerdict(res);
+}
+
+/** Reads the token endpoint's answer to a probe (see probeTenant). */
+export function tenantProbeVerdict(res: HttpResponse): TenantProbe {
   if (res.status === 200 && typeof res.data?.access_token === 'string') return { verdict: 'consented' };
-  const description =
-    typeof res.data?.error_description === 'string' ? res.data.error_description : undefined;
-  const classified = classifyAadsts(description, {}, res.data?.error);
-  if (classified.class === 'transient' || res.status >= 500 || res.status === 429)
+  const body = typeof res.data === 'object' && res.data !== null ? res.data : {};
+  const hasError = typeof body.error_description === 'string' || typeof body.error === 'string';
+  const classified = classifyTokenError(body);
+  if (classified.class === 'transient' || res.status >= 500 || res.status === 429 || res.status === 408) {
+    const what = hasError ? classified.verbatim : `HTTP ${res.status}`;
     throw transientFailure(
-      `identity: tenant probe: ${classified.verbatim}`,
+      `identity: tenant probe answered ${what}; retrying`,
       retryAfterMs(res.headers['retry-after']),
+      { status: res.status },
     );
-  const verdict =
-    classified.code === 7000229 || classified.code === 700016
-      ? 'no-consent'
-      : classified.code === 500011
-        ? 'wrong-resource'
-        : classified.code === 90002
-          ? 'no-tenant'
-          : classified.code === 7000215 || classified.code === 7000222
-            ? 'secret-rejected'
-            : 'unknown';
+  }
+  if (!hasError) {
+    const summary = summariseBody(res.data);
+    return {
+      verdict: 'unknown',
+      code: null,
+      message: `HTTP ${res.status}${summary ? `: ${summary}` : ''}`,
+    };
+  }
+  const verdict = (classified.code !== null && VERDICTS[classified.code]) || 'unknown';
   return { verdict, code: classified.code, message: classified.verbatim };
 }

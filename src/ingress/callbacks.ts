@@ -28,6 +28,7 @@ import {
 import type { OnboardingStatus } from '../shared/status';
 import { plainText } from '../shared/terminal-text';
 import { ConsentReports, ErrorOutcomes, RateLimit, SignInTokens } from './link-limits';
+import { FINAL_STEPS } from '../shared/steps';
 import { page, signInLandingPage } from './pages';
 import { SeenOnce } from './seen-once';
 import { temporalGate, type TemporalGate } from './temporal-gate';
@@ -179,9 +180,12 @@ export function callbacksRouter(deps: CallbackDeps): express.Router {
   const opensSignIn = (c: CurrentLink) =>
     c.status.step === 'verified' || (isCurrent(c) && c.status.accountConnectorId !== null);
 
-  /** An error report from the landing page of this attempt or of the one before (the onboarding may have moved on). */
+  /**
+   * An error report from the landing page of this attempt or of the one before, while the
+   * onboarding has not ended (it may be checking the sign-in, or have moved on to another wait).
+   */
   const recent = (c: CurrentLink) =>
-    c.status.waitingFor !== null && c.state.attempt >= c.status.signInAttempt - 1;
+    !FINAL_STEPS.includes(c.status.step) && c.state.attempt >= c.status.signInAttempt - 1;
 
   const notCurrent = (res: Response, link: CurrentLink, what: string) =>
     send(res, 409, `This ${what} was already used or is no longer current`, [

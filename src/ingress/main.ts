@@ -1,5 +1,6 @@
-// `npm run ingress`: the HTTP ingress on its own (events, callbacks, ops page, health), for
-// deployments that run it apart from the workers. Stops cleanly on SIGINT/SIGTERM.
+// `node dist/ingress/main.js` (built), `npm run ingress` (from source): the HTTP ingress on its own
+// (events, callbacks, ops page, health), for deployments that run it apart from the workers. Stops
+// cleanly on SIGINT/SIGTERM.
 import { createCyclrClient } from '../clients/cyclr';
 import { loadConfig } from '../config';
 import { loadObservabilityConfig } from '../observability/config';

@@ -1,6 +1,9 @@
 // The one catalog of Microsoft identity platform (AADSTS) errors this flow meets: what each means
 // here, who must act, and what they must do. Status, notifications and failures all read it.
-// Source: shared/docs/external-apis.md section 1.7 and Microsoft's error-code reference.
+// Sources: Microsoft's error-code reference
+// (learn.microsoft.com/entra/identity-platform/reference-error-codes, and
+// https://login.microsoftonline.com/error?code=N for codes it does not list yet) and the wire texts
+// quoted in public issue threads, named where a code is not in the reference.
 
 export type ErrorClass = 'transient' | 'needs-person' | 'configuration';
 
@@ -54,6 +57,20 @@ const CATALOG: Record<number, CatalogEntry> = {
       'The app was not found in the directory: wrong client id or tenant, or a brand-new app not yet replicated.',
     remediation: (ctx) =>
       `Check that the Cyclr ClientId property is the app's Application (client) ID${ctx.appId ? ` ${ctx.appId}` : ''}. If the app was created minutes ago this is replication delay: retry the sign-in in a few minutes.${signInLink(ctx)}`,
+  },
+  // Not yet in Microsoft's reference; the wire text ("AADSTS7000229: The client application <appId>
+  // is missing service principal in the tenant <tenant>", 401 invalid_client) is quoted in
+  // Azure/azure-sdk-for-net#46762 and Azure/Commercial-Marketplace-SaaS-Accelerator#830. An app-only
+  // token request of a multi-tenant app in a tenant where it has no service principal (enterprise
+  // application) gets it: nobody there consented (learn.microsoft.com/entra/identity-platform/
+  // retire-service-principal-less-authentication). The name is descriptive, not Microsoft's.
+  7000229: {
+    name: 'MissingServicePrincipalInTenant',
+    class: 'needs-person',
+    meaning:
+      "The app has no service principal (enterprise application) in the customer's tenant: nobody there has consented to it.",
+    remediation: (ctx) =>
+      `A Global Administrator (or Privileged Role / Cloud Application Administrator) of the customer's tenant ${ctx.customerTenant ?? ''} must grant admin consent, which creates the app's enterprise application there: open the admin consent link and accept, or in the Azure portal go to Entra ID > Enterprise applications (or App registrations) > the app${ctx.appId ? ` ${ctx.appId}` : ''} > Permissions > "Grant admin consent for ...". Then ops signal consentGranted.${consentLink(ctx)}`,
   },
   // The onboarding replaces a rejected secret automatically (the app's owner workflow); these
   // remediations are for when that is not possible (e.g. the Graph client lacks permission).
@@ -296,15 +313,38 @@ export function aadstsCodeOf(text: string | undefined | null): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/**
+ * The code of a token-endpoint error's `error_codes` (e.g. [70002, 54005]): the first one the
+ * catalog knows, else the first.
+ */
+export function aadstsCodeFromList(errorCodes: unknown): number | null {
+  if (!Array.isArray(errorCodes)) return null;
+  const codes = errorCodes.map(Number).filter((c) => Number.isInteger(c) && c > 0);
+  return codes.find((c) => c in CATALOG) ?? codes[0] ?? null;
+}
+
+/** Every code the catalog knows. */
+export function catalogCodes(): number[] {
+  return Object.keys(CATALOG).map(Number);
+}
+
+/**
+ * Classifies an AADSTS error: the code from the error_description, else from `error_codes`.
+ * `verbatim` keeps Microsoft's own first line (the CRLF trailer carries trace and correlation ids).
+ */
 export function classifyAadsts(
   errorDescription: string | undefined | null,
   ctx: RemediationContext = {},
   oauthError?: string | null,
+  errorCodes?: unknown,
 ): ClassifiedError {
   const verbatim = (errorDescription ?? oauthError ?? 'unknown error').split(/\r?\n/)[0].slice(0, 500);
   // The legacy /adminconsent endpoint reports a decline as `permission_denied` with no AADSTS
   // code ("The admin canceled the request"): the same thing as AADSTS65004.
-  const code = aadstsCodeOf(errorDescription) ?? (oauthError === 'permission_denied' ? 65004 : null);
+  const code =
+    aadstsCodeOf(errorDescription) ??
+    aadstsCodeFromList(errorCodes) ??
+    (oauthError === 'permission_denied' ? 65004 : null);
   const entry = code === null ? undefined : CATALOG[code];
   if (entry) {
     return {
@@ -335,4 +375,81 @@ export function classifyAadsts(
     remediation: `Read Microsoft's message${code ? ` (https://login.microsoftonline.com/error?code=${code})` : ''} and act on it; then retry the sign-in.${signInLink(ctx)}`,
     verbatim,
   };
+}
+
+/** A token endpoint's error body (`error`, `error_description`, `error_codes`) classified. */
+export function classifyTokenError(body: unknown, ctx: RemediationContext = {}): ClassifiedError {
+  const b = (body ?? {}) as { error?: unknown; error_description?: unknown; error_codes?: unknown };
+  return classifyAadsts(
+    typeof b.error_description === 'string' ? b.error_description : undefined,
+    ctx,
+    typeof b.error === 'string' ? b.error : undefined,
+    b.error_codes,
+  );
+}
+
+/**
+ * What to fix when the product's own Graph management client (GRAPH_CLIENT_ID in
+ * PARTNER_TENANT_ID) is refused a token: the catalog's remediations speak of the shared app and
+ * the customer's tenant, these of the product's configuration.
+ */
+const MANAGEMENT_CLIENT_REMEDIATION: Record<number, string> = {
+  7000215:
+    "GRAPH_CLIENT_SECRET is not a valid secret of GRAPH_CLIENT_ID: set it to the secret's Value (shown once, when the secret is created), not its Secret ID. If the Value is lost, create a new client secret (Entra ID > App registrations > the client > Certificates & secrets) and set GRAPH_CLIENT_SECRET to its Value.",
+  7000222:
+    'GRAPH_CLIENT_SECRET has expired: create a new client secret for GRAPH_CLIENT_ID (Entra ID > App registrations > the client > Certificates & secrets > New client secret) and set GRAPH_CLIENT_SECRET to its Value.',
+  7000218:
+    'No client secret was sent: set GRAPH_CLIENT_SECRET to the Value of a client secret of GRAPH_CLIENT_ID.',
+  90002:
+    "PARTNER_TENANT_ID names no tenant: set it to your own Entra tenant's ID (Entra ID > Overview > Tenant ID) or one of its verified domains.",
+  700016:
+    "GRAPH_CLIENT_ID is not an application of tenant PARTNER_TENANT_ID: set GRAPH_CLIENT_ID to the client's Application (client) ID (Entra ID > App registrations > the client > Overview), and PARTNER_TENANT_ID to the tenant it is registered in.",
+  700011:
+    "GRAPH_CLIENT_ID is not an application of tenant PARTNER_TENANT_ID: set GRAPH_CLIENT_ID to the client's Application (client) ID, and PARTNER_TENANT_ID to the tenant it is registered in.",
+  7000229:
+    'GRAPH_CLIENT_ID has no service principal (enterprise application) in PARTNER_TENANT_ID: create it (for example `az ad sp create --id <GRAPH_CLIENT_ID>`), then have an admin grant consent to its Microsoft Graph permission.',
+  70001:
+    'GRAPH_CLIENT_ID is disabled in PARTNER_TENANT_ID: enable it (Entra ID > Enterprise applications > the client > Properties > Enabled for users to sign in).',
+  7000112:
+    'GRAPH_CLIENT_ID is disabled in PARTNER_TENANT_ID: enable it (Entra ID > Enterprise applications > the client > Properties > Enabled for users to sign in).',
+  50059:
+    'No tenant in the token request: set PARTNER_TENANT_ID to your Entra tenant ID (not common or organizations).',
+};
+
+export function managementClientRemediation(code: number | null): string {
+  return (
+    (code === null ? undefined : MANAGEMENT_CLIENT_REMEDIATION[code]) ??
+    `Check PARTNER_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET against the client's registration in your tenant${code ? `; Microsoft's page for the code: https://login.microsoftonline.com/error?code=${code}` : ''}.`
+  );
+}
+
+/** The codes with a remediation of their own for the Graph management client. */
+export const MANAGEMENT_CLIENT_CODES: readonly number[] = Object.keys(MANAGEMENT_CLIENT_REMEDIATION).map(
+  Number,
+);
+
+/** A verdict of the app-only tenant probe (src/clients/identity.ts probeTenant). */
+export type TenantVerdict =
+  'consented' | 'no-consent' | 'wrong-resource' | 'no-tenant' | 'secret-rejected' | 'unknown';
+
+/** What a person does about a tenant probe's verdict ('' when consent exists and the org is there). */
+export function tenantCheckRemediation(
+  verdict: TenantVerdict,
+  code: number | null,
+  ctx: RemediationContext = {},
+): string {
+  switch (verdict) {
+    case 'consented':
+      return '';
+    case 'no-consent':
+      return CATALOG[7000229].remediation(ctx);
+    case 'wrong-resource':
+      return CATALOG[500011].remediation(ctx);
+    case 'no-tenant':
+      return CATALOG[90002].remediation(ctx);
+    case 'secret-rejected':
+      return "The shared app's client secret was refused (expired, or deleted in the portal): the app-registration owner replaces a refused secret in every account connector when an onboarding meets it; keep a worker running.";
+    default:
+      return classifyAadsts(code === null ? null : `AADSTS${code}`, ctx).remediation;
+  }
 }

@@ -92,7 +92,15 @@ async function rotate(owner: AppOwner, reason: string): Promise<void> {
 /** The app (created by uniqueName, or adopted by APP_ID), its service principal and a new secret. */
 async function register(owner: AppOwner, previous: AppCredentials | undefined): Promise<AppCredentials> {
   const spec: AppSpec = owner.input.spec;
-  const app = await activities.ensureApplication(spec);
+  let app: { appId: string; objectId: string };
+  if (spec.appId) {
+    const adopted = await activities.adoptApplication({ appId: spec.appId, spec });
+    if (!owner.adopted || adopted.changed.length) {
+      owner.adopted = { changed: adopted.changed };
+      log.info('App registration adopted', { appId: adopted.appId, changed: adopted.changed });
+    }
+    app = adopted;
+  } else app = await activities.ensureApplication(spec);
   const sp = await activities.ensureServicePrincipal(app.appId);
   const secret = await activities.createClientSecret({
     objectId: app.objectId,

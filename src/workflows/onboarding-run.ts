@@ -68,6 +68,8 @@ export interface Memory {
   consentAt: number | null;
   resourceChanged: boolean;
   signIn: SignInEvent | null;
+  /** An error the user reported while the onboarding was checking their sign-in. */
+  reportedError: string | null;
   propagationRetries: number;
   secretReplacements: number;
   notificationSeq: number;
@@ -126,6 +128,7 @@ export class OnboardingRun implements WaitHost {
       consentAt: null,
       resourceChanged: false,
       signIn: null,
+      reportedError: null,
       propagationRetries: 0,
       secretReplacements: 0,
       notificationSeq: 0,
@@ -195,7 +198,9 @@ export class OnboardingRun implements WaitHost {
       const { text, by } = signal.data;
       this.state.note('sign-in error reported', `by ${by}`);
       if (this.status.waitingFor === 'sign-in') this.m.signIn = { kind: 'reported', text, by };
-      else this.problem(this.classify(text));
+      else if (this.status.waitingFor) this.problem(this.classify(text));
+      // Between waits (the onboarding is checking a sign-in right now): kept for that decision.
+      else this.m.reportedError = text;
     });
   }
 

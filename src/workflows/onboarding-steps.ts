@@ -92,13 +92,15 @@ export async function checkTenant(run: OnboardingRun): Promise<Next> {
       await sleep(5_000 * 2 ** (tries - 1));
       continue;
     }
-    if (check.verdict === 'consented' || (check.verdict === 'no-consent' && report?.force)) {
+    // Past the app's own service principal, Microsoft looked for the org: consent is there either way.
+    const consented = check.verdict === 'consented' || check.verdict === 'wrong-resource';
+    if (consented || (check.verdict === 'no-consent' && report?.force)) {
       m.consentAt ??= Date.now();
       m.consentDeadline = null;
       if (report)
         run.state.note(
           'consent granted',
-          `reported by ${report.by}${report.note ? `: ${report.note}` : ''}; ${check.verdict === 'consented' ? 'confirmed by Microsoft' : 'counted without checking (force)'}`,
+          `reported by ${report.by}${report.note ? `: ${report.note}` : ''}; ${consented ? 'confirmed by Microsoft' : 'counted without checking (force)'}`,
         );
     }
     if (check.verdict === 'no-consent' && report?.force) return { to: 'set-resource' };
@@ -196,9 +198,24 @@ async function afterSignIn(run: OnboardingRun, event: SignInEvent): Promise<Next
     return { to: 'verify' };
   }
   // Not authenticated: what Cyclr appended (if anything) is a hint; Microsoft's answer comes first.
+  let check = await run.checkTenant();
+  // A consent given during this very sign-in (a user who may consent, an admin) takes a moment to
+  // show in Microsoft's answers: asked again before concluding there is none.
+  for (const pause of [5_000, 10_000]) {
+    if (check.verdict !== 'no-consent') break;
+    await sleep(pause);
+    check = await run.checkTenant();
+    if (check.verdict !== 'no-consent') run.m.consentAt = Date.now();
+  }
+  // What Cyclr appended, or what the user pasted meanwhile: hints, used when Microsoft's answer allows.
+  const reported = run.m.reportedError;
+  run.m.reportedError = null;
   const hinted =
-    event.error || event.errorDescription ? run.classify(event.errorDescription, event.error) : null;
-  const check = await run.checkTenant();
+    event.error || event.errorDescription
+      ? run.classify(event.errorDescription, event.error)
+      : reported
+        ? run.classify(reported)
+        : null;
   const next = afterIncompleteSignIn(check, (c) => run.classifyCheck(c), hinted, run.history());
   if (next.to === 'sign-in' && !hinted)
     run.state.recordError({

@@ -49,7 +49,10 @@ export class SimControl {
   }
 
   /** A customer: a tenant with one Dynamics org, an admin and a user, and a Cyclr account. */
-  async seedCustomer(name = `cust${++customerSeq}${Date.now() % 100000}`): Promise<Customer> {
+  async seedCustomer(
+    name = `cust${++customerSeq}${Date.now() % 100000}`,
+    tenantSettings: { usersMayConsent?: boolean; adminConsentWorkflow?: boolean } = {},
+  ): Promise<Customer> {
     // The tenant id is derived from the whole name, so many customers seeded at once never collide.
     const hex = createHash('sha256').update(name).digest('hex').slice(0, 12);
     const customer: Customer = {
@@ -69,6 +72,7 @@ export class SimControl {
         { username: customer.admin, admin: true },
         { username: customer.user, admin: false },
       ],
+      ...tenantSettings,
     });
     await this.call('POST', '/cyclr/accounts', { accountId: customer.accountId, name: `${name} account` });
     return customer;

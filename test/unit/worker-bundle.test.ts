@@ -1,11 +1,16 @@
-// The prebuilt workflow bundle a worker loads: without workflow spans unless traces are on, and a
-// clear start-up error naming the variable and the fix when the traced variant was not built.
+// The prebuilt workflow bundle a worker loads: without workflow spans unless traces are on, the
+// one `npm run build` put next to the compiled worker by default, and a clear start-up error naming
+// where the path came from and the fix when the traced variant was not built.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { prebuiltBundle, workflowInterceptorModules } from '../../src/observability/workflow-modules';
+import {
+  builtBundlePath,
+  prebuiltBundle,
+  workflowInterceptorModules,
+} from '../../src/observability/workflow-modules';
 
 test('workflow spans are bundled only when traces are on', () => {
   const spans = (modules: string[]) => modules.some((m) => m.includes('interceptors-opentelemetry'));
@@ -31,4 +36,18 @@ test('a worker with traces on loads the traced variant, and says how to build a 
   writeFileSync(join(dir, 'workflow-bundle.traced.js'), '// traced');
   assert.equal(prebuiltBundle(plain, true), join(dir, 'workflow-bundle.traced.js'));
   assert.throws(() => prebuiltBundle(join(dir, 'missing.js'), false), /missing\.js does not exist/);
+});
+
+test('the compiled worker finds the bundles `npm run build` put next to it; from source there are none', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bundle-built-'));
+  assert.equal(builtBundlePath(dir), undefined);
+  assert.equal(builtBundlePath(join(__dirname, '..', '..', 'src')), undefined);
+  writeFileSync(join(dir, 'workflow-bundle.js'), '// plain');
+  assert.equal(builtBundlePath(dir), join(dir, 'workflow-bundle.js'));
+  assert.throws(
+    () => prebuiltBundle(join(dir, 'workflow-bundle.js'), true, 'build'),
+    (err: Error) =>
+      err.message.startsWith('the built workflow bundle: traces are on') &&
+      err.message.includes('npm run build'),
+  );
 });
