@@ -42,3 +42,6 @@ export function plainText(text: string, max: number): string {
     .join('')
     .slice(0, max);
 }
+
+/** Text of several lines for a terminal: its own line breaks kept, every line made visible. */
+export const visibleLines = (text: string): string => text.split('\n').map(visible).join('\n');
