@@ -19,6 +19,7 @@ import { consentFailedSignal, statusQuery } from '../src/shared/messages';
 import type { OnboardingResult, OnboardingStatus } from '../src/shared/status';
 import { adminConsents, startOnboarding, userSignsIn } from './helpers/flow';
 import { freePort, startHarness, type Harness } from './helpers/harness';
+import { postEvent, signedEvent } from './helpers/events';
 import { OpsClient } from './helpers/ops';
 import { until } from './helpers/until';
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook';
@@ -252,6 +253,17 @@ test('with Temporal unreachable, callbacks, events and the ops page answer 503 a
       body: '{}',
     });
     assert.equal(event.status, 401, 'an unsigned event is refused before Temporal is asked');
+    const signed = await postEvent(
+      config.PUBLIC_BASE_URL,
+      signedEvent(h.config.EVENTS_HMAC_SECRET!, {
+        cyclrAccountId: 'acme-42',
+        customerTenant: 'contoso.onmicrosoft.com',
+        resourceUrl: 'https://contoso.crm.dynamics.com',
+      }),
+    );
+    assert.equal(signed.status, 503);
+    assert.match(signed.body.error!, /temporarily unavailable; send the event again later/);
+    assert.ok(Number(signed.headers['retry-after']) > 0);
     const ops = new OpsClient(config.PUBLIC_BASE_URL);
     assert.equal((await ops.login('Olga Ops', OPS_TOKEN)).status, 303);
     assert.equal((await ops.request('/ops/onboardings/acme-42')).status, 503);
