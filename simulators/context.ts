@@ -24,8 +24,10 @@ export type Service = 'identity' | 'graph' | 'cyclr-api' | 'cyclr-app';
 
 export class SimContext {
   state: SimState;
-  /** `http://host:port`, set once the server listens. */
+  /** The base of every URL handed out: the `publicUrl` option, else `listenUrl`. */
   baseUrl = '';
+  /** `http://host:port`, set once the server listens. */
+  listenUrl = '';
   readonly creds: SeedCredentials;
   private onChange: () => void = () => {};
 

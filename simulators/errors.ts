@@ -1,4 +1,7 @@
-// Error bodies in each service's own wire format (external-apis.md 1.6, 2.6, 4.1).
+// Error bodies in each service's own wire format: the identity platform's token-endpoint JSON
+// (learn.microsoft.com/entra/identity-platform/reference-error-codes), Graph's error envelope
+// (learn.microsoft.com/graph/errors) and Cyclr's {"Message": ...} (as answered to the tests in
+// github.com/sophia-cyclr/cyclr_api_testing, which run against Cyclr's API).
 import type { Request, Response } from 'express';
 import type { Service } from './context.js';
 import { aadTimestamp, graphDate, guid, GUID_RE } from './util.js';
@@ -46,7 +49,11 @@ export function aadErrorUri(code: number): string | undefined {
   return CODES_WITH_ERROR_URI.has(code) ? `https://login.microsoftonline.com/error?code=${code}` : undefined;
 }
 
-/** The token-endpoint error JSON of external-apis.md 1.6. */
+/**
+ * The token-endpoint error JSON ("Error response" in the Entra error code reference,
+ * learn.microsoft.com/entra/identity-platform/reference-error-codes); the trailer lines are
+ * separated by CRLF as in raw public captures.
+ */
 export function aadErrorBody(e: AadError, t: AadTrailer): Record<string, unknown> {
   const body: Record<string, unknown> = {
     error: e.error,
@@ -72,7 +79,15 @@ export function sendAadError(req: Request, res: Response, nowMs: number, e: AadE
     .json(aadErrorBody(e, t));
 }
 
-/** The catalogue of identity errors this simulator can produce (wording per external-apis.md 1.7). */
+/**
+ * The catalogue of identity errors this simulator can produce. Meanings from the Entra error code
+ * reference (learn.microsoft.com/entra/identity-platform/reference-error-codes); wire wording,
+ * `error` and HTTP status from public captures, e.g. 7000215 databricks/databricks-sdk-go#240,
+ * 7000222 liprec/vsts-release-aas#119, 65001 OfficeDev/microsoft-teams-apps-contactgrouplookup#43,
+ * 90002 microsoft/azure-tools-for-java#3900, 90014 postmanlabs/postman-runtime#137, 900144
+ * MicrosoftDocs/azure-docs#43780, 700016 microsoft/AzureMonitorAddonForSplunk#114; the README's
+ * "Modelling choices" names the others and what is unconfirmed.
+ */
 export const aad = {
   missingParam: (name: string): AadError => ({
     status: 400,

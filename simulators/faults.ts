@@ -28,8 +28,9 @@ export const faultSpecSchema = z.object({
   /** Chance (0..1] that a matching request is hit; a miss consumes nothing (soak tests: random faults). */
   probability: z.number().gt(0).max(1).default(1),
   action: z.discriminatedUnion('type', [
-    // The service's own throttling answer: 429 with Retry-After (and, for Graph, the identity and
-    // access service's x-ms-throttle-* headers; external-apis.md 2.6).
+    // The service's own throttling answer: 429 with Retry-After (learn.microsoft.com/graph/throttling)
+    // and, for Graph, the identity and access service's x-ms-throttle-* headers
+    // (learn.microsoft.com/graph/throttling-limits).
     z.object({
       type: z.literal('throttle'),
       retryAfterSeconds: z.number().int().min(0).max(600).default(2),

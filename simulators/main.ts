@@ -1,14 +1,16 @@
 // Runs the simulators standalone: SIM_PORT (default 8089), SIM_HOST (default 127.0.0.1),
-// SIM_STATE_FILE (optional JSON file that keeps the simulated world across restarts).
+// SIM_STATE_FILE (optional JSON file that keeps the simulated world across restarts), SIM_PUBLIC_URL
+// (optional origin of a front, e.g. a TLS terminator, that forwards to them: see the README).
 import { startSimulators } from './server.js';
 
 async function main(): Promise<void> {
   const port = Number(process.env.SIM_PORT ?? 8089);
   const host = process.env.SIM_HOST || '127.0.0.1';
   const stateFile = process.env.SIM_STATE_FILE || undefined;
-  const sims = await startSimulators({ port, host, stateFile });
+  const publicUrl = process.env.SIM_PUBLIC_URL || undefined;
+  const sims = await startSimulators({ port, host, stateFile, publicUrl });
   console.log(
-    `simulators listening on ${sims.url} (login, graph, cyclr-api, cyclr-app, _sim)${stateFile ? ` state=${stateFile}` : ''}`,
+    `simulators listening on ${sims.listenUrl} (login, graph, cyclr-api, cyclr-app, _sim)${publicUrl ? ` public=${sims.url}` : ''}${stateFile ? ` state=${stateFile}` : ''}`,
   );
   let stopping = false;
   const stop = (signal: string) => {

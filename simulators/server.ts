@@ -17,10 +17,19 @@ export interface SimulatorOptions {
   host?: string;
   stateFile?: string;
   seed?: boolean;
+  /**
+   * The origin the simulators write into every URL they hand out (discovery, issuer, redirects,
+   * form actions, `/_sim/config`) when a front, e.g. a TLS terminator, forwards to them with paths
+   * unchanged. Default: the listening address `http://<host>:<port>`.
+   */
+  publicUrl?: string;
 }
 
 export interface RunningSimulators {
+  /** The base URL of every URL the simulators hand out: `publicUrl` when given. */
   url: string;
+  /** Where the server itself listens, `http://<host>:<port>` (what a front forwards to). */
+  listenUrl: string;
   port: number;
   close(): Promise<void>;
 }
@@ -65,8 +74,34 @@ function formatHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
+/** `publicUrl` as an origin; anything with a path, query or credentials is refused up front. */
+function publicOrigin(publicUrl: string): string {
+  let u: URL;
+  try {
+    u = new URL(publicUrl);
+  } catch {
+    throw new Error(
+      `publicUrl must be an absolute http(s) URL like https://sims.example:8443 (got '${publicUrl}')`,
+    );
+  }
+  if (
+    (u.protocol !== 'http:' && u.protocol !== 'https:') ||
+    u.pathname !== '/' ||
+    u.search ||
+    u.hash ||
+    u.username ||
+    u.password
+  ) {
+    throw new Error(
+      `publicUrl must be an http(s) origin with no path, like https://sims.example:8443 (got '${publicUrl}')`,
+    );
+  }
+  return u.origin;
+}
+
 export async function startSimulators(opts: SimulatorOptions = {}): Promise<RunningSimulators> {
   const host = opts.host ?? '127.0.0.1';
+  const publicUrl = opts.publicUrl === undefined ? undefined : publicOrigin(opts.publicUrl);
   const sim = new SimContext(opts.seed !== false);
   const persistence = opts.stateFile ? new Persistence(opts.stateFile, sim) : undefined;
   persistence?.load();
@@ -112,12 +147,14 @@ export async function startSimulators(opts: SimulatorOptions = {}): Promise<Runn
     server.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
-  sim.baseUrl = `http://${formatHost(host)}:${port}`;
+  sim.listenUrl = `http://${formatHost(host)}:${port}`;
+  sim.baseUrl = publicUrl ?? sim.listenUrl;
   persistence?.schedule();
 
   let closed = false;
   return {
     url: sim.baseUrl,
+    listenUrl: sim.listenUrl,
     port,
     async close() {
       if (closed) return;

@@ -13,7 +13,9 @@ import { codecServerOptions, embeddedLocalUi, startCodecServer } from './codec/s
 import { loadConfig } from './config';
 import { temporalCliPath } from './embedded/binaries';
 import { runSampleOnboarding } from './demo/sample-onboarding';
+import { resolveEventsSecret } from './ingress/events-secret';
 import { resolveOpsToken } from './ingress/ops-token';
+import { EVENTS_PATH } from './shared/events';
 import { startIngress } from './ingress/server';
 import { loadObservabilityConfig } from './observability/config';
 import { prometheusMetrics } from './observability/metrics';
@@ -191,6 +193,12 @@ async function main(): Promise<void> {
   const opsToken = resolveOpsToken(config);
   log(
     `ops page ${config.PUBLIC_BASE_URL}/ops (sign in with ${opsToken.file ? `the token in ${opsToken.file}` : 'OPS_TOKEN'}; see docs/ops-page.md)`,
+  );
+  const events = resolveEventsSecret(config);
+  log(
+    events
+      ? `onboarding events ${config.PUBLIC_BASE_URL}${EVENTS_PATH} (signing secret ${events.file ? `in ${events.file}` : 'EVENTS_HMAC_SECRET'}; try: npm run client -- send-event --file event.json; see docs/events.md)`
+      : `onboarding events off (NODE_ENV=production without EVENTS_HMAC_SECRET)`,
   );
 
   if (simulated && process.env.DEMO !== 'off') {

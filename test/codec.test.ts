@@ -314,6 +314,5 @@ describe('codec server and a full onboarding', () => {
     }
     // Without the token the official CLI cannot decode through the endpoint.
     await assert.rejects(exportHistory(h, handle.workflowId, { endpoint, auth: 'Bearer nope' }));
-    console.log(`codec: ${secrets.length} secret values searched in ${ids.length} histories`);
   });
 });

@@ -116,9 +116,6 @@ test('Entra replication delay, identity and Graph 429 with Retry-After: retried 
   );
   const graphCalls = log.filter((e) => e.service === 'graph').length;
   assert.ok(graphCalls <= 15, `Graph calls bounded (${graphCalls})`);
-  console.log(
-    `figures: registration under faults: ${graphCalls} Graph calls, identity waited ${tokenWait} ms, Graph waited ${patchWait} ms, ${spAttempts.length} SP attempts; ${log.length} requests in all`,
-  );
 
   const state = await h.sim.state();
   assert.equal(state.applications.length, 1, 'one app');
@@ -191,9 +188,6 @@ test('Cyclr 429, 5xx, an answer slower than the timeout and dropped connections:
   );
   const cyclrCalls = log.filter((e) => e.service === 'cyclr-api').length;
   assert.ok(cyclrCalls <= 40, `Cyclr calls bounded (${cyclrCalls} for two onboardings)`);
-  console.log(
-    `figures: two onboardings under Cyclr faults: ${cyclrCalls} Cyclr API calls, waited ${wait} ms after 429`,
-  );
 });
 
 test('consent still propagating in Entra: the sign-in is offered once Microsoft confirms it, verified with one', async () => {

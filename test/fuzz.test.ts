@@ -91,8 +91,8 @@ const invalidSignal = fc
   .tuple(fc.constantFrom(...(Object.keys(SIGNALS) as (keyof typeof SIGNALS)[])), junk)
   .filter(([name, value]) => !SIGNALS[name].safeParse(value).success);
 
-test('thousands of generated bad inputs: refused, nothing started, the onboarding keeps waiting', async () => {
-  const started = Date.now();
+test('thousands of generated bad inputs: refused, nothing started, the onboarding keeps waiting', async (t) => {
+  t.diagnostic(`seed ${SEED} (FUZZ_SEED=${SEED} repeats this run)`);
   const customer = await h.sim.seedCustomer();
   const handle = await startOnboarding(h, customer);
   await adminConsents(h, customer, 'decline'); // waits for consent; consentUrl is published
@@ -310,10 +310,5 @@ test('thousands of generated bad inputs: refused, nothing started, the onboardin
   assert.equal((await handle.result()).outcome, 'verified');
 
   const total = signals.length + cliInputs.length + events.length + callbacks.length + badArgs.length;
-  console.log(
-    `fuzz (seed ${SEED}): ${total} inputs in ${Math.round((Date.now() - started) / 1000)} s: ${signals.length} SDK signals ` +
-      `(${rejected} rejections in the capped timeline), ${cliInputs.length} official-CLI signals (${cliRefused} refused by the CLI), ` +
-      `${events.length} events ${JSON.stringify(eventStatuses)}, ${callbacks.length} callbacks ${JSON.stringify(callbackStatuses)}, ` +
-      `${badArgs.length} ops CLI runs (exit ${[...new Set(cliExit)].join(',')}); workflow task failures ${taskFailures.length} (crashes ${crashes.length})`,
-  );
+  assert.ok(total > 0);
 });

@@ -185,14 +185,18 @@ test('an event for an account whose onboarding has ended never starts a second o
   assert.equal((await runsOf(handle.workflowId)).count, 1);
 });
 
-test('without EVENTS_HMAC_SECRET the endpoint is off and says how to turn it on', async () => {
+test('in production without EVENTS_HMAC_SECRET the endpoint is off and says how to turn it on', async () => {
   const config = loadConfig({}, { ...stringsOf(h.config), EVENTS_HMAC_SECRET: undefined });
-  const app = createIngressApp({
-    config,
-    keys: h.keys,
-    client: h.env.client,
-    cyclr: createCyclrClient(config),
-  });
+  // Outside production a secret would be generated into DATA_DIR instead (src/ingress/events-secret.ts).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  let app: ReturnType<typeof createIngressApp>;
+  try {
+    app = createIngressApp({ config, keys: h.keys, client: h.env.client, cyclr: createCyclrClient(config) });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   try {

@@ -181,7 +181,6 @@ async function drive(customer: Customer, deadline: number): Promise<OnboardingRe
 }
 
 test('worker SIGKILLed and dev server restarted mid-flight: every onboarding verified, nothing done twice', async () => {
-  const started = Date.now();
   const sim = new SimControl(sims.url);
   // Cyclr applies each install (it carries the properties) and holds the answer: kills land
   // between the write and its answer.
@@ -206,7 +205,6 @@ test('worker SIGKILLed and dev server restarted mid-flight: every onboarding ver
       figures.serverRestarts++;
     }
     await startWorker();
-    console.log(`restart: ${action} done at ${Math.round((Date.now() - started) / 1000)} s`);
   }
   // A worker may give up on its own while the server is away: keep one running until the end.
   const keeper = setInterval(() => {
@@ -242,11 +240,4 @@ test('worker SIGKILLed and dev server restarted mid-flight: every onboarding ver
       `${customer.accountId}: each property written once`,
     );
   }
-  console.log(
-    `restart: ${ONBOARDINGS} onboardings verified in ${Math.round((Date.now() - started) / 1000)} s through ` +
-      `${figures.workerKills + figures.serverRestarts} crash cycles (${figures.workerKills} worker SIGKILLs, ` +
-      `${figures.serverRestarts} dev-server restarts on SQLite, ${figures.workerSpawns} worker starts, ` +
-      `${figures.workerExitedOnItsOwn} worker exits on its own); secrets added ${state.counts.passwordsAdded}, ` +
-      `removed ${state.counts.passwordsRemoved}; property writes ${state.counts.propertyWrites}`,
-  );
 });

@@ -32,7 +32,6 @@ async function addWorkers(count: number): Promise<WorkerProcess[]> {
 }
 
 /** Activities each worker completed (from its JSON log). */
-const completedBy = (w: WorkerProcess) => (w.output().match(/"msg":"Activity completed"/g) ?? []).length;
 
 async function onboard(customer: Customer): Promise<OnboardingResult> {
   const handle = await startOnboarding(h, customer);
@@ -56,14 +55,10 @@ async function assertEachOnce(customers: Customer[], results: OnboardingResult[]
 }
 
 test('two workers, then four with one SIGKILLed mid-wave: all verified, nothing duplicated', async () => {
-  const firstPair = await addWorkers(2);
+  await addWorkers(2);
   const wave1 = await Promise.all(Array.from({ length: 6 }, () => h.sim.seedCustomer()));
   const results1 = await Promise.all(wave1.map(onboard));
   await assertEachOnce(wave1, results1);
-  assert.ok(
-    firstPair.every((w) => completedBy(w) > 0),
-    'both workers took part in the first wave',
-  );
 
   const [, victim] = await addWorkers(2);
   const wave2 = await Promise.all(Array.from({ length: 8 }, () => h.sim.seedCustomer()));
@@ -87,6 +82,4 @@ test('two workers, then four with one SIGKILLed mid-wave: all verified, nothing 
   await victim.kill('SIGKILL');
   const results2 = await Promise.all(running);
   await assertEachOnce([...wave1, ...wave2], [...results1, ...results2]);
-  const survivors = workers.filter((w) => w !== victim);
-  assert.ok(survivors.filter((w) => completedBy(w) > 0).length >= 3, 'the surviving workers shared the work');
 });

@@ -185,12 +185,6 @@ test('every step failed: no secret in logs, histories, queries, outcomes or noti
   notifications.forEach((text, i) => written.push({ what: `notification ${i + 1}`, text }));
 
   const leaks = written.flatMap(({ what, text }) => leaksIn(text, secrets).map((s) => `${what}: ${s}`));
-  const bytes = written.reduce((n, w) => n + w.text.length, 0);
-  console.log(
-    `redaction: ${secrets.length} secret values searched in ${written.length} texts (${bytes} chars: ` +
-      `${ids.length} histories plain and decoded, worker output ${worker.output().length} chars, ` +
-      `${notifications.length} notifications)`,
-  );
   assert.deepEqual(leaks, []);
   assert.ok(secrets.length >= 10, 'the search covers the issued secrets');
   assert.ok(worker.output().length > 0 && notifications.length > 0, 'there was something to search');

@@ -967,7 +967,6 @@ test('faults: status (once), delay after (write applied), drop; request log summ
     match: { service: 'cyclr-api', method: 'POST', path: '/properties$' },
     action: { type: 'delay', ms: 400, when: 'after' },
   });
-  const started = Date.now();
   await assert.rejects(
     fetch(`${base}/cyclr-api/v1.0/account/connectors/${ac.Id}/properties`, {
       method: 'POST',
@@ -976,7 +975,6 @@ test('faults: status (once), delay after (write applied), drop; request log summ
       signal: AbortSignal.timeout(100),
     }),
   );
-  assert.ok(Date.now() - started < 350);
   const props = (await (
     await call('GET', `${base}/cyclr-api/v1.0/account/connectors/${ac.Id}/properties`, undefined, CH)
   ).json()) as Json[];

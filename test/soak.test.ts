@@ -57,7 +57,6 @@ test(`soak: ${N} onboardings with ${FAILURE_RATE * 100}% of calls failing at ran
   const customers = await Promise.all(
     Array.from({ length: N }, (_, i) => h.sim.seedCustomer(`s${String(i).padStart(5, '0')}`)),
   );
-  const started = Date.now();
   const results: OnboardingResult[] = [];
   let next = 0;
   await Promise.all(
@@ -92,8 +91,6 @@ test(`soak: ${N} onboardings with ${FAILURE_RATE * 100}% of calls failing at ran
       }
     }),
   );
-  const seconds = (Date.now() - started) / 1000;
-  const faults = await h.sim.call<{ hits: number }[]>('GET', '/faults');
   await h.sim.call('DELETE', '/faults');
 
   assert.equal(results.length, N);
@@ -126,10 +123,10 @@ test(`soak: ${N} onboardings with ${FAILURE_RATE * 100}% of calls failing at ran
       (e.service === 'identity' && e.path.endsWith('/oauth2/v2.0/token')) ||
       (e.service === 'cyclr-api' && !e.path.endsWith('/signintoken')),
   );
-  const failed = product.filter((e) => e.status === 0 || e.status === 429 || e.status >= 500).length;
-  const perOnboarding = product.length / N;
-  console.log(
-    `figures: soak N=${N} parallel=${PARALLEL}: ${seconds.toFixed(1)} s, ${product.length} product calls (${perOnboarding.toFixed(1)} per onboarding), ${failed} failed (${((100 * failed) / product.length).toFixed(1)}%), fault hits ${faults.reduce((a, f) => a + f.hits, 0)}, secrets added ${state.counts.passwordsAdded}, removed ${state.counts.passwordsRemoved}`,
+  assert.ok(
+    product.some((e) => e.status === 0 || e.status === 429 || e.status >= 500),
+    'calls did fail along the way',
   );
+  const perOnboarding = product.length / N;
   assert.ok(perOnboarding < 40, `requests per onboarding bounded (${perOnboarding.toFixed(1)})`);
 });

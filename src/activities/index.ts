@@ -11,6 +11,7 @@ import { graphActivities } from './graph';
 import { identityActivities } from './identity';
 import { SecretHolderReports, signalHolders } from './holder-reports';
 import { linkActivities } from './links';
+import { offboardingActivities } from './offboarding';
 import { notificationActivities } from '../notifications/webhook';
 
 export function createActivities(deps: { config: Config; keys: KeyRing; client: Client }) {
@@ -24,9 +25,10 @@ export function createActivities(deps: { config: Config; keys: KeyRing; client: 
   });
   const graph = new GraphClient(config.GRAPH_BASE_URL, config.HTTP_TIMEOUT_MS, tokens);
   const holderReports = new SecretHolderReports(signalHolders(client));
+  const cyclr = createCyclrClient(config);
   return {
     ...graphActivities(graph, keys),
-    ...cyclrActivities(createCyclrClient(config), keys, config.DYNAMICS_CONNECTOR_NAME, (owner, holder) =>
+    ...cyclrActivities(cyclr, keys, config.DYNAMICS_CONNECTOR_NAME, (owner, holder) =>
       holderReports.report(owner, holder),
     ),
     ...identityActivities(
@@ -36,6 +38,7 @@ export function createActivities(deps: { config: Config; keys: KeyRing; client: 
     ...linkActivities(config, keys),
     ...appOwnerActivities(client, config),
     ...notificationActivities(config),
+    ...offboardingActivities(cyclr, client, config),
   };
 }
 

@@ -4,12 +4,16 @@
 // value gets one line naming the flag and the expected form, and exit code 2.
 import { Command, CommanderError } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { appCommands } from './commands/app';
 import { cancelCommand } from './commands/cancel';
 import { checkTenantCommand } from './commands/check-tenant';
 import { doctorCommand } from './commands/doctor';
 import { inspectCommands } from './commands/inspect';
+import { offboardCommand } from './commands/offboard';
 import { onboardCommand } from './commands/onboard';
+import { sendEventCommand } from './commands/send-event';
 import { signalCommands } from './commands/signals';
+import { signInErrorCommand } from './commands/signin-error';
 import { visible } from '../shared/terminal-text';
 import { UsageError } from './program';
 
@@ -26,6 +30,10 @@ inspectCommands(program);
 cancelCommand(program);
 checkTenantCommand(program);
 doctorCommand(program);
+offboardCommand(program);
+signInErrorCommand(program);
+appCommands(program);
+sendEventCommand(program);
 
 async function main(): Promise<void> {
   try {

@@ -2,12 +2,7 @@
 // checked on the raw bytes first, then the JSON is validated field by field, then the workflow is
 // started idempotently: one onboarding per account, whatever arrives twice.
 import express, { type Response } from 'express';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdConflictPolicy,
-  WorkflowIdReusePolicy,
-  type Client,
-} from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import {
   EVENT_SIGNATURE_HEADER,
@@ -15,7 +10,7 @@ import {
   EVENTS_PATH,
   onboardingEventSchema,
 } from '../shared/events';
-import { ONBOARDING_WORKFLOW_TYPE, onboardingWorkflowId, TASK_QUEUE } from '../shared/names';
+import { startOnboardingOnce } from '../onboarding-start';
 import { visible } from '../shared/terminal-text';
 import { checkEventSignature } from './event-signature';
 import { SeenOnce } from './seen-once';
@@ -70,35 +65,34 @@ export function eventsRouter(
     }
 
     const { eventId, ...input } = parsed.data;
-    const workflowId = onboardingWorkflowId(input.cyclrAccountId);
-    try {
-      // Running: the existing one is returned (USE_EXISTING). Ended: never started again
-      // (REJECT_DUPLICATE), whatever its outcome; ops decide what a second attempt means.
-      const handle = await temporal(() =>
-        client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
-          workflowId,
-          taskQueue: TASK_QUEUE,
-          args: [input],
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          ...(eventId ? { memo: { eventId } } : {}),
-        }),
-      );
+    // Once per account (src/onboarding-start.ts): an account that has an onboarding, running or
+    // ended whatever its outcome, is answered with it and never started again.
+    const outcome = await temporal(
+      () => startOnboardingOnce(client, input, eventId ? { memo: { eventId } } : {}),
+      15_000,
+    );
+    if (outcome.started) {
       console.log(
-        `event ${eventId ? visible(eventId) : '(no id)'}: onboarding ${workflowId} run ${handle.firstExecutionRunId}`,
+        `event ${eventId ? visible(eventId) : '(no id)'}: onboarding ${outcome.workflowId} run ${outcome.runId}`,
       );
-      res.status(202).json({ workflowId, runId: handle.firstExecutionRunId, eventId: eventId ?? null });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      const described = await temporal(() => client.workflow.getHandle(workflowId).describe());
-      res.status(202).json({
-        workflowId,
-        runId: described.runId,
-        eventId: eventId ?? null,
-        ended: described.status.name,
-        note: 'this account was already onboarded (that onboarding has ended); a second one is never started',
-      });
+      res
+        .status(202)
+        .json({ workflowId: outcome.workflowId, runId: outcome.runId, eventId: eventId ?? null });
+      return;
     }
+    const { existing } = outcome;
+    res.status(202).json({
+      workflowId: outcome.workflowId,
+      runId: existing.runId,
+      eventId: eventId ?? null,
+      step: existing.step,
+      ...(existing.status === 'RUNNING'
+        ? {}
+        : {
+            ended: existing.status,
+            note: 'this account was already onboarded (that onboarding has ended); a second one is never started unless the account is offboarded first',
+          }),
+    });
   });
   return router;
 }

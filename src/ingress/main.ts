@@ -8,6 +8,7 @@ import { startTracing } from '../observability/tracing';
 import { loadKeyRing } from '../secrets/keys';
 import { EVENTS_PATH } from '../shared/events';
 import { connectClient, temporalTarget } from '../temporal';
+import { resolveEventsSecret } from './events-secret';
 import { resolveOpsToken } from './ops-token';
 import { startIngress } from './server';
 
@@ -26,8 +27,9 @@ async function main(): Promise<void> {
   console.log(
     `  ops page ${config.PUBLIC_BASE_URL}/ops (token: ${opsToken.file ? `in ${opsToken.file}` : 'OPS_TOKEN'})`,
   );
+  const events = resolveEventsSecret(config);
   console.log(
-    `  onboarding events ${config.PUBLIC_BASE_URL}${EVENTS_PATH} ${config.EVENTS_HMAC_SECRET ? '' : '(off: set EVENTS_HMAC_SECRET)'}`,
+    `  onboarding events ${config.PUBLIC_BASE_URL}${EVENTS_PATH} ${events ? `(signing secret: ${events.file ? `in ${events.file}` : 'EVENTS_HMAC_SECRET'})` : '(off: set EVENTS_HMAC_SECRET)'}`,
   );
 
   let stopping = false;

@@ -61,10 +61,11 @@ for (const button of document.querySelectorAll('[data-copy]')) {
   });
 }
 // The list reloads itself now and then; an onboarding's page reloads when its state changes,
-// unless someone is typing in one of its forms (dropping the note about the action just sent).
+// unless someone is typing in one of its forms or has ticked a box (dropping the note about the
+// action just sent).
 const typing = () =>
   [...document.querySelectorAll('main input:not([type=hidden]):not([readonly]), main textarea')]
-    .some((field) => field.value || field === document.activeElement);
+    .some((field) => (field.type === 'checkbox' ? field.checked : field.value) || field === document.activeElement);
 const { refresh, watch, version } = document.body.dataset;
 if (refresh) setInterval(() => typing() || location.reload(), Number(refresh) * 1000);
 if (watch) {

@@ -40,7 +40,7 @@ export function layout(ctx: PageContext, title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${e(title)} · Dynamics onboarding ops</title><link rel="stylesheet" href="/ops/assets/ops.css"></head>
-<body${ctx.refresh ? ` data-refresh="${ctx.refresh}"` : ''}${ctx.watch ? ` data-watch="${e(ctx.watch.url)}" data-version="${e(ctx.watch.version)}"` : ''}><header><a href="/ops">Dynamics CRM onboarding · ops</a>${who}</header>
+<body${ctx.refresh ? ` data-refresh="${ctx.refresh}"` : ''}${ctx.watch ? ` data-watch="${e(ctx.watch.url)}" data-version="${e(ctx.watch.version)}"` : ''}><header><a href="/ops">Dynamics CRM onboarding · ops</a>${ctx.session ? '<a href="/ops/app">Shared app</a>' : ''}${who}</header>
 <main>${body}</main><script src="/ops/assets/ops.js"></script></body></html>`;
 }
 
@@ -117,6 +117,8 @@ export function detailPage(
   status: OnboardingStatus,
   runStatus: string,
   sent: string | undefined,
+  /** More actions and records (ops-actions.ts), after the signals' forms. */
+  extra = '',
 ): string {
   const csrf = `<input type="hidden" name="csrf" value="${e(ctx.csrf ?? '')}">`;
   const consentForm =
@@ -161,6 +163,7 @@ ${
     : ''
 }
 ${consentForm || resourceForm ? `<div class="actions">${consentForm}${resourceForm}</div>` : ''}
+${extra}
 <h2>Timeline</h2>
 <table id="timeline"><thead><tr><th>When</th><th>Step</th><th>Event</th><th>Detail</th></tr></thead><tbody>
 ${status.timeline

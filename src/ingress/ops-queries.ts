@@ -2,7 +2,9 @@
 // from visibility (the OnboardingStep search attribute).
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { statusQuery } from '../shared/messages';
+import { offboardedSince } from '../onboarding-start';
 import {
+  OFFBOARDING_WORKFLOW_TYPE,
   ONBOARDING_STEP_SEARCH_ATTRIBUTE,
   ONBOARDING_WORKFLOW_TYPE,
   onboardingWorkflowId,
@@ -41,13 +43,18 @@ async function listed(client: Client, step: Step | undefined): Promise<Onboardin
   const query = `WorkflowType = '${ONBOARDING_WORKFLOW_TYPE}'${step ? ` AND ${ONBOARDING_STEP_SEARCH_ATTRIBUTE} = '${step}'` : ''}`;
   const rows: OnboardingRow[] = [];
   const pending: Promise<void>[] = [];
+  const offboarded = await offboardedAccounts(client);
+  const seen = new Set<string>();
   for await (const wf of client.workflow.list({ query, pageSize: 100 })) {
+    // An account onboarded again after an offboarding has two runs: the newest one is listed.
+    if (seen.has(wf.workflowId)) continue;
+    seen.add(wf.workflowId);
     const account = wf.workflowId.replace(/^dynamics-onboarding-/, '');
     const attr = wf.searchAttributes?.[ONBOARDING_STEP_SEARCH_ATTRIBUTE] as string[] | undefined;
     const row: OnboardingRow = {
       account,
       step: (attr?.[0] as Step | undefined) ?? 'starting',
-      runStatus: wf.status.name,
+      runStatus: offboardedSince(wf.startTime, offboarded.get(account)) ? 'OFFBOARDED' : wf.status.name,
       startTime: wf.startTime,
       waitingReason: null,
       lastError: null,
@@ -76,4 +83,16 @@ async function listed(client: Client, step: Step | undefined): Promise<Onboardin
   }
   await Promise.all(pending);
   return rows;
+}
+
+/** When each account was last offboarded (completed offboardings, from visibility). */
+async function offboardedAccounts(client: Client): Promise<Map<string, Date>> {
+  const at = new Map<string, Date>();
+  const query = `WorkflowType = '${OFFBOARDING_WORKFLOW_TYPE}' AND ExecutionStatus = 'Completed'`;
+  for await (const wf of client.workflow.list({ query, pageSize: 100 })) {
+    const account = wf.workflowId.replace(/^dynamics-offboarding-/, '');
+    const known = at.get(account);
+    if (wf.closeTime && (!known || wf.closeTime > known)) at.set(account, wf.closeTime);
+  }
+  return at;
 }

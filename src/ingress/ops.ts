@@ -5,6 +5,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import type { Config } from '../config';
 import { consentGrantedSignal, resourceCorrectedSignal } from '../shared/messages';
 import { onboardingWorkflowId } from '../shared/names';
 import { STEPS } from '../shared/steps';
@@ -16,6 +17,7 @@ import {
 } from '../shared/validation';
 import { RateLimit } from './link-limits';
 import { LoginThrottle, type LoginAttempt } from './login-throttle';
+import { onboardingActions, registerOpsActions } from './ops-actions';
 import type { OpsAuth, OpsSession } from './ops-auth';
 import { OPS_CSS, OPS_JS } from './ops-assets';
 import { listOnboardings, statusOf } from './ops-queries';
@@ -44,6 +46,7 @@ const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
 export function opsRouter(
   client: Client,
   auth: OpsAuth,
+  config: Config,
   temporal: TemporalGate = temporalGate(client),
 ): express.Router {
   const router = express.Router();
@@ -194,11 +197,9 @@ export function opsRouter(
       found.runStatus === 'RUNNING'
         ? { url: `${detailPath(account)}/version`, version: statusVersion(found.status) }
         : undefined;
-    html(
-      res,
-      200,
-      detailPage({ ...ctx, watch }, account, found.status, found.runStatus, str(req.query.sent)),
-    );
+    const sent = str(req.query.sent);
+    const actions = await onboardingActions(client, ctx, account, found, sent);
+    html(res, 200, detailPage({ ...ctx, watch }, account, found.status, found.runStatus, sent, actions));
   });
 
   // Polled by the onboarding's page, which reloads when the answer changes.
@@ -296,6 +297,9 @@ export function opsRouter(
     );
     res.redirect(303, `${detailPath(account)}?sent=resourceCorrected`);
   });
+
+  // Report a sign-in error, offboard, the shared app and its renewal (ops-actions.ts).
+  registerOpsActions(router, { client, config, form, requireOps, byOf });
 
   return router;
 }

@@ -10,6 +10,7 @@ import { EVENTS_PATH } from '../shared/events';
 import { visible } from '../shared/terminal-text';
 import { callbacksRouter } from './callbacks';
 import { eventsRouter } from './events';
+import { resolveEventsSecret } from './events-secret';
 import { healthRouter } from './health';
 import { OpsAuth } from './ops-auth';
 import { opsRouter } from './ops';
@@ -40,9 +41,12 @@ export function createIngressApp(deps: IngressDeps): express.Express {
 
   app.use(securityHeaders(config.PUBLIC_BASE_URL));
   app.use(healthRouter(client));
-  app.use(eventsRouter(config, client, temporal));
+  // Outside production a missing EVENTS_HMAC_SECRET is generated into DATA_DIR (events-secret.ts).
+  app.use(
+    eventsRouter({ ...config, EVENTS_HMAC_SECRET: resolveEventsSecret(config)?.secret }, client, temporal),
+  );
   app.use(callbacksRouter({ ...deps, temporal }));
-  app.use(opsRouter(client, auth, temporal));
+  app.use(opsRouter(client, auth, config, temporal));
 
   app.use((err: unknown, req: Request, res: Response, _next: express.NextFunction) => {
     const status = (err as { status?: number }).status;

@@ -37,6 +37,8 @@ export interface WaitHost {
   stopWaiting(): void;
   notify(kind: NotificationKind, reminder?: number): Promise<void>;
   note(event: string, detail?: string): void;
+  /** The history is long enough to continue as new (signals alone can make it so). */
+  historyLong(): boolean;
   /** Continues as new when the history is long; returns only when it is not. */
   continueAsNewIfLong(): Promise<void>;
 }
@@ -100,8 +102,12 @@ export async function humanWait(host: WaitHost, spec: WaitSpec): Promise<'done' 
     if (spec.done()) return end('done');
     await host.continueAsNewIfLong();
     const wake = Math.min(w.nextReminderAt, deadline, w.nextCheckAt ?? Infinity);
-    await condition(() => spec.done() || host.problems() !== w.problemsSeen, Math.max(wake - Date.now(), 1));
+    await condition(
+      () => spec.done() || host.problems() !== w.problemsSeen || host.historyLong(),
+      Math.max(wake - Date.now(), 1),
+    );
     if (spec.done()) return end('done');
+    await host.continueAsNewIfLong();
     if (host.problems() !== w.problemsSeen) {
       w.problemsSeen = host.problems();
       await notify('problem');

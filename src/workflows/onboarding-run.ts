@@ -369,10 +369,14 @@ export class OnboardingRun implements WaitHost {
     }
   }
 
-  async continueAsNewIfLong(): Promise<void> {
+  historyLong(): boolean {
     const info = workflowInfo();
-    if (!info.continueAsNewSuggested && info.historyLength <= (this.options.historyLimit ?? HISTORY_LIMIT))
-      return;
+    return info.continueAsNewSuggested || info.historyLength > (this.options.historyLimit ?? HISTORY_LIMIT);
+  }
+
+  async continueAsNewIfLong(): Promise<void> {
+    if (!this.historyLong()) return;
+    const info = workflowInfo();
     await condition(allHandlersFinished);
     this.state.note('continued as new', `history at ${info.historyLength} events`);
     await continueAsNew<(input: OnboardingInput, options?: RunOptions) => Promise<OnboardingResult>>(

@@ -72,7 +72,10 @@ export async function waitForConsent(run: OnboardingRun, why: string): Promise<N
     },
   });
   if (how === 'checked')
-    run.state.note('consent found', "Microsoft reports consent in the customer's tenant");
+    run.state.note(
+      'consent granted',
+      "found by asking Microsoft: the app has a service principal in the customer's tenant",
+    );
   m.consentAt = Date.now();
   return { to: 'check-tenant' };
 }

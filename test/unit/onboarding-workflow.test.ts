@@ -227,6 +227,7 @@ test('consent granted in the portal and told to nobody: found by asking Microsof
   const status = await handle.query(statusQuery);
   assert.ok(
     status.timeline.some((t) => t.event === 'consent granted' && /found by asking Microsoft/.test(t.detail!)),
+    JSON.stringify(status.timeline),
   );
   await handle.cancel();
 });
@@ -381,6 +382,29 @@ test('a long history continues as new mid-wait and the onboarding goes on where 
     2,
     'consent, then sign-in',
   );
+});
+
+test('identical signals alone (nothing new to wake the wait) still make a long run continue as new', async () => {
+  const handle = await start({}, { historyLimit: 40 });
+  await waitingFor(handle, 'consent');
+  const firstRun = (await handle.describe()).runId;
+  const same = {
+    error: 'access_denied',
+    errorDescription: 'AADSTS65004: User declined to consent to access the app.',
+  };
+  for (let i = 0; i < 40; i++) await handle.signal(consentFailedSignal, same);
+  const status = await until(
+    handle,
+    (s) => s.timeline.some((t) => t.event === 'continued as new'),
+    'continued as new',
+  );
+  assert.equal(status.waitingFor, 'consent', 'still waiting, in a new run');
+  assert.notEqual((await env.client.workflow.getHandle(handle.workflowId).describe()).runId, firstRun);
+  assert.equal(
+    world.notifications.filter((n) => n.workflowId === handle.workflowId && n.kind === 'problem').length,
+    1,
+  );
+  await env.client.workflow.getHandle(handle.workflowId).cancel();
 });
 
 test('durations out of range are refused by the workflow itself, naming the bounds', async () => {
