@@ -1,8 +1,8 @@
 // Durations with bounds at every entry point: the ops CLI, signed events and a start with the
 // official `temporal` CLI (the workflow's own re-validation) each refuse a deadline outside 1 hour
 // to 365 days, or a reminder interval under 1 hour, naming the bounds; the onboarding refused by
-// the workflow fails cleanly and visibly, and `cancel` says it has ended. Also what a script
-// with Temporal access can still do to one onboarding's history (marked todo: workflow side).
+// the workflow fails cleanly and visibly, and `cancel` says it has ended. And a script with
+// Temporal access repeating signals cannot make one run's history long.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { waitUntil } from '../src/demo/sample-onboarding';
 import { temporalCliPath } from '../src/embedded/binaries';
-import { consentFailedSignal, consentGrantedSignal } from '../src/shared/messages';
+import { consentFailedSignal, consentGrantedSignal, statusQuery } from '../src/shared/messages';
 import { ONBOARDING_WORKFLOW_TYPE, onboardingWorkflowId, TASK_QUEUE } from '../src/shared/names';
 import { postEvent, signedEvent } from './helpers/events';
 import { startHarness, type Harness } from './helpers/harness';
@@ -139,42 +139,38 @@ test('started past the ops tools (official CLI, plain JSON): the workflow refuse
   }
 });
 
-// Workflow side: a run continues as new only when its wait loop wakes, and a repeated identical
-// problem or a malformed signal does not wake it, so signals sent with Temporal access (the
-// official CLI) grow one run's history without bound. The ingress passes each link's outcomes on a
-// bounded few times (test/ingress-hostile.test.ts); this is what remains.
-test(
-  'repeated identical signals sent with Temporal access still continue the run as new',
-  {
-    todo: 'workflow side: humanWait checks the history length only when a new problem or a signal it waits for arrives',
-  },
-  async () => {
-    const customer = await h.sim.seedCustomer();
-    const handle = await h.env.client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
-      workflowId: onboardingWorkflowId(customer.accountId),
-      taskQueue: TASK_QUEUE,
-      args: [
-        { cyclrAccountId: customer.accountId, customerTenant: customer.tenantId, resourceUrl: customer.org },
-        { historyLimit: 200 },
-      ],
-    });
-    await waitUntil(h.env.client, handle.workflowId, 'consent');
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (next++ < 300) {
-          await handle.signal(consentFailedSignal, {
-            error: 'access_denied',
-            errorDescription: 'AADSTS65004: declined',
-          });
-          await handle.signal(consentGrantedSignal, { by: '' } as never);
-        }
-      }),
-    );
-    const described = await handle.describe();
-    const events = (await h.env.client.workflow.getHandle(handle.workflowId, described.runId).fetchHistory())
-      .events!;
-    await handle.terminate('test over');
-    assert.ok(events.length < 400, `the current run has ${events.length} events with a history limit of 200`);
-  },
-);
+// A script with Temporal access (the official CLI) sending the same signal again and again, and
+// malformed ones: the ingress never sends these, so this is the workflow's own bound: the wait
+// wakes when the history is long and the run continues as new.
+test('repeated identical and malformed signals sent with Temporal access: the run continues as new, its history stays short', async () => {
+  const customer = await h.sim.seedCustomer();
+  const handle = await h.env.client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
+    workflowId: onboardingWorkflowId(customer.accountId),
+    taskQueue: TASK_QUEUE,
+    args: [
+      { cyclrAccountId: customer.accountId, customerTenant: customer.tenantId, resourceUrl: customer.org },
+      { historyLimit: 200 },
+    ],
+  });
+  await waitUntil(h.env.client, handle.workflowId, 'consent');
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next++ < 300) {
+        await handle.signal(consentFailedSignal, {
+          error: 'access_denied',
+          errorDescription: 'AADSTS65004: declined',
+        });
+        await handle.signal(consentGrantedSignal, { by: '' } as never);
+      }
+    }),
+  );
+  const described = await handle.describe();
+  const events = (await h.env.client.workflow.getHandle(handle.workflowId, described.runId).fetchHistory())
+    .events!;
+  const status = await handle.query(statusQuery);
+  await handle.terminate('test over');
+  assert.notEqual(described.runId, handle.firstExecutionRunId, 'continued as new');
+  assert.ok(events.length < 400, `the current run has ${events.length} events with a history limit of 200`);
+  assert.equal(status.waitingFor, 'consent', 'still waiting for consent, as it was');
+});
