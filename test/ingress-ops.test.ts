@@ -352,3 +352,23 @@ test('actions per onboarding are capped: twenty confirmed at once send ten signa
   assert.ok(signals.length >= 1 && signals.length <= 10, `${signals.length} consentGranted signals`);
   await handle.cancel();
 });
+
+test('sign-in errors reported from the page count with the other actions: the eleventh in ten minutes waits', async () => {
+  const customer = await h.sim.seedCustomer();
+  const handle = await startOnboarding(h, customer);
+  await waitUntil(h.env.client, handle.workflowId, 'consent');
+  const ops = new OpsClient(h.ingressUrl);
+  ops.keep([(await signedInBrowser()).deviceCookie]);
+  await ops.login('Olga Ops', OPS_TOKEN);
+  const detail = `/ops/onboardings/${customer.accountId}`;
+  const csrf = await ops.csrf(detail);
+  const statuses: number[] = [];
+  for (let i = 0; i < 12; i++)
+    statuses.push(
+      (await ops.request(`${detail}/signin-error`, { csrf, text: `AADSTS50105: try ${i}`, confirm: 'yes' }))
+        .status,
+    );
+  assert.deepEqual(statuses.slice(0, 10), Array(10).fill(303), statuses.join(','));
+  assert.deepEqual(statuses.slice(10), [429, 429]);
+  await handle.cancel();
+});

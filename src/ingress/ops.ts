@@ -298,6 +298,13 @@ export function opsRouter(
     res.redirect(303, `${detailPath(account)}?sent=resourceCorrected`);
   });
 
+  // A reported sign-in error is a signal too: once confirmed, counted with the other actions.
+  router.post('/ops/onboardings/:account/signin-error', form, requireOps, (req, res, next) => {
+    const account = accountIdSchema.safeParse(req.params.account);
+    const confirmed = req.body?.confirm === 'yes';
+    if (confirmed && account.success && tooOften(res, (req as Authed).ops.ctx, account.data)) return;
+    next();
+  });
   // Report a sign-in error, offboard, the shared app and its renewal (ops-actions.ts).
   registerOpsActions(router, { client, config, form, requireOps, byOf });
 
