@@ -128,9 +128,6 @@ test('a hostile holder of the consent link: thousands of callbacks pass on a few
   assert.ok(events < 400, `history of ${events} events after 3500 callbacks`);
   const problems = hooks.of(handle.workflowId).filter((n) => n.kind === 'problem');
   assert.ok(problems.length <= 4, `problems notified: ${problems.length}`);
-  console.log(
-    `consent link: 3500 callbacks ${JSON.stringify({ same, varied, granted })}; history ${events} events; ${problems.length} problem notifications`,
-  );
 
   // The hostile text is data. The ingress passed it on escaped; sent raw with Temporal access (as
   // the official CLI can), the ops CLI still prints it visibly and the ops page escapes it.
@@ -203,9 +200,6 @@ test('a hostile holder of a sign-in link: opens reuse one token, returns and rep
   const status: OnboardingStatus = await handle.query(statusQuery);
   const events = await historyLength(handle.workflowId);
   assert.ok(events < 400, `history of ${events} events after 3200 requests (step ${status.step})`);
-  console.log(
-    `sign-in link: ${JSON.stringify({ opens, returns, reports })}; 1 token minted; history ${events} events`,
-  );
 
   // The real user signs in with the link the onboarding publishes now.
   const signIn = await userSignsIn(h, customer);
