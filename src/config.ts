@@ -2,6 +2,7 @@
 // embedded setup (local Temporal dev server, the project's simulators); production sets the
 // real endpoints and credentials. See README "Configuration".
 import { z } from 'zod';
+import { parseTrustProxy } from './ingress/trust-proxy';
 import { describeIssues } from './shared/validation';
 
 const url = z.url({ error: 'expected an absolute http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
@@ -9,6 +10,16 @@ const port = z.coerce.number().int().min(0).max(65535);
 
 // Default credentials are the simulators' seeded clients: meaningful only against the simulators.
 const SIM = 'http://127.0.0.1:8089';
+
+const trustProxy = z
+  .string()
+  .transform((value, ctx) => {
+    const parsed = parseTrustProxy(value);
+    if (parsed.ok) return parsed.value;
+    ctx.addIssue({ code: 'custom', message: parsed.message });
+    return z.NEVER;
+  })
+  .optional();
 
 const schema = z.object({
   INGRESS_HOST: z.string().default('127.0.0.1'),
@@ -23,7 +34,13 @@ const schema = z.object({
   OPS_TOKEN: z.string().min(16, { error: 'at least 16 characters' }).optional(),
   /** Express "trust proxy" for the ingress behind a reverse proxy (e.g. 1, or loopback), so
    *  client addresses (failed ops sign-ins are counted per address) are the real ones. */
-  INGRESS_TRUST_PROXY: z.string().optional(),
+  INGRESS_TRUST_PROXY: trustProxy,
+  /** The codec server's "trust proxy", in the same forms, when it is behind a reverse proxy. */
+  CODEC_TRUST_PROXY: trustProxy,
+  /** How long the sign-in link hands out the same Cyclr token again (0: a new one every time). */
+  SIGNIN_TOKEN_REUSE_SECONDS: z.coerce.number().int().min(0).max(300).default(60),
+  /** New Cyclr sign-in tokens one sign-in link may ask for in 15 minutes. */
+  SIGNIN_TOKENS_PER_LINK: z.coerce.number().int().min(1).max(100).default(10),
 
   IDENTITY_BASE_URL: url.default(`${SIM}/login`),
   GRAPH_BASE_URL: url.default(`${SIM}/graph`),

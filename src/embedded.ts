@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createCyclrClient } from './clients/cyclr';
-import { codecServerOptions, startCodecServer } from './codec/server';
+import { codecServerOptions, embeddedLocalUi, startCodecServer } from './codec/server';
 import { loadConfig } from './config';
 import { temporalCliPath } from './embedded/binaries';
 import { runSampleOnboarding } from './demo/sample-onboarding';
@@ -22,10 +22,13 @@ import { prometheusMetrics } from './observability/metrics';
 import { startTracing } from './observability/tracing';
 import { loadKeyRing } from './secrets/keys';
 import { ONBOARDING_STEP_SEARCH_ATTRIBUTE } from './shared/names';
+import { visible } from './shared/terminal-text';
 import { connectClient, connectWorker, temporalTarget } from './temporal';
 import { createWorker } from './worker-setup';
 
 const root = resolve(__dirname, '..');
+/** The dev server's Web UI. */
+const UI_PORT = 8233;
 const children: ChildProcess[] = [];
 const log = (line: string) => console.log(`[start] ${line}`);
 
@@ -106,10 +109,14 @@ async function main(): Promise<void> {
   process.on('exit', () => children.forEach((child) => child.exitCode === null && child.kill('SIGTERM')));
 
   const target = temporalTarget();
-  if (!process.env.TEMPORAL_ADDRESS && !process.env.TEMPORAL_PROFILE) {
+  const devServerStarted = !process.env.TEMPORAL_ADDRESS && !process.env.TEMPORAL_PROFILE;
+  // The dev server's Web UI reads payloads through the codec server with nothing to configure
+  // (embeddedLocalUi says when that is allowed; docs/security.md says why it is safe).
+  const localUi = embeddedLocalUi(config, { devServerStarted, uiPort: UI_PORT });
+  if (devServerStarted) {
     const [ip, port] = target.connectionOptions.address!.split(':');
     log(
-      `Temporal dev server on ${ip}:${port} (Web UI http://${ip}:8233), data in ${join(config.DATA_DIR, 'temporal.sqlite')}`,
+      `Temporal dev server on ${ip}:${port} (Web UI http://${ip}:${UI_PORT}), data in ${join(config.DATA_DIR, 'temporal.sqlite')}`,
     );
     startChild('temporal dev server', temporalCliPath(), [
       'server',
@@ -119,7 +126,8 @@ async function main(): Promise<void> {
       '--port',
       port,
       '--ui-port',
-      '8233',
+      String(UI_PORT),
+      ...(localUi ? ['--ui-codec-endpoint', `http://${config.CODEC_HOST}:${config.CODEC_PORT}/codecs`] : []),
       '--db-filename',
       join(dataDir, 'temporal.sqlite'),
       '--search-attribute',
@@ -167,13 +175,13 @@ async function main(): Promise<void> {
 
   // Ops decode histories with the official CLI through it (token in DATA_DIR/codec-keys.json).
   const codec = await startCodecServer(
-    codecServerOptions(config, target.namespace),
+    codecServerOptions(config, target.namespace, localUi),
     config.CODEC_PORT,
     config.CODEC_HOST,
   );
   stopCodec = () => codec.close();
   log(
-    `codec server on http://${config.CODEC_HOST}:${config.CODEC_PORT}/codecs (temporal ... --codec-endpoint <it> --codec-auth "Bearer <token>")`,
+    `codec server on http://${config.CODEC_HOST}:${config.CODEC_PORT}/codecs (temporal ... --codec-endpoint <it> --codec-auth "Bearer <token>")${localUi ? `; the Web UI decodes through it` : ''}`,
   );
 
   const ingress = await startIngress({ config, keys, client, cyclr: createCyclrClient(config) });
@@ -200,7 +208,9 @@ async function main(): Promise<void> {
       `sample onboarding ${result.outcome}: account connector ${result.accountConnectorId}, app ${result.appId}`,
     );
     for (const t of result.timeline)
-      console.log(`  ${t.at}  ${t.step.padEnd(24)} ${t.event}${t.detail ? `: ${t.detail}` : ''}`);
+      console.log(
+        `  ${t.at}  ${t.step.padEnd(24)} ${visible(t.event)}${t.detail ? `: ${visible(t.detail)}` : ''}`,
+      );
   }
   log(
     'serving. Ops CLI: npm run client -- --help   Web UI: http://127.0.0.1:8233   Ctrl-C stops everything.',

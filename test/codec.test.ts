@@ -3,7 +3,7 @@
 // hold no secret and no plaintext payload, while the codec endpoint decodes them for its holder.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
@@ -11,7 +11,8 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { AesGcmCodec, ENCODING, METADATA_KEY_ID } from '../src/codec/aes-gcm-codec';
 import { loadCodecKeys } from '../src/codec/keys';
-import { startCodecServer } from '../src/codec/server';
+import { codecServerOptions, embeddedLocalUi, startCodecServer } from '../src/codec/server';
+import { loadConfig } from '../src/config';
 import { appRegistrationWorkflowId } from '../src/shared/names';
 import { adminConsents, startOnboarding, userSignsIn } from './helpers/flow';
 import { startHarness, workflowBundle, type Harness } from './helpers/harness';
@@ -23,6 +24,13 @@ const json = (value: unknown): Payload => ({
   metadata: { [METADATA_ENCODING_KEY]: new TextEncoder().encode('json/plain') },
   data: new TextEncoder().encode(JSON.stringify(value)),
 });
+/** The harness's configuration as the strings loadConfig takes. */
+const stringConfig = (h: Harness) =>
+  Object.fromEntries(
+    Object.entries(h.config)
+      .filter(([, v]) => v !== undefined && typeof v !== 'object')
+      .map(([k, v]) => [k, String(v)]),
+  );
 const text = (bytes?: Uint8Array | null) => new TextDecoder().decode(bytes ?? new Uint8Array());
 
 describe('AES-GCM payload codec', () => {
@@ -150,6 +158,134 @@ describe('codec server and a full onboarding', () => {
     const evil = await preflight('https://evil.example');
     assert.equal(evil.status, 403);
     assert.equal(evil.headers.get('access-control-allow-origin'), null);
+  });
+
+  test('its own token only: OPS_TOKEN does not open it; failed tokens from an address wait', async () => {
+    const opsToken = randomBytes(24).toString('base64url');
+    const config = loadConfig({}, { ...stringConfig(h), OPS_TOKEN: opsToken });
+    const own = await startCodecServer(codecServerOptions(config, 'default'), 0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(own.address() as AddressInfo).port}/codecs/decode`;
+    const call = (authorization?: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          ...(authorization ? { Authorization: authorization } : {}),
+        },
+        body: '{"payloads":[]}',
+      });
+    try {
+      assert.equal((await call(`Bearer ${config.CODEC_AUTH_TOKEN}`)).status, 200);
+      assert.equal((await call(`Bearer ${opsToken}`)).status, 401, 'the ops token is not a codec token');
+      for (let i = 0; i < 20; i++) await call();
+      assert.equal(
+        (await call(`Bearer ${config.CODEC_AUTH_TOKEN}`)).status,
+        200,
+        'no token tried: nothing counted',
+      );
+      const answers: number[] = [];
+      for (let i = 0; i < 20; i++) answers.push((await call(`Bearer guess-${i}`)).status);
+      assert.deepEqual(answers.slice(0, 9), Array(9).fill(401), 'ten free failures');
+      assert.ok(answers.filter((s) => s === 429).length >= 8, answers.join(','));
+      const held = await call(`Bearer guess-x`);
+      assert.equal(held.status, 429);
+      assert.ok(Number(held.headers.get('retry-after')) > 0);
+      assert.match(
+        ((await held.json()) as { message: string }).message,
+        /too many failed tokens from your address/,
+      );
+    } finally {
+      own.close();
+    }
+  });
+
+  test("the embedded default's Web UI: its own origin on loopback, no token; nobody else", async () => {
+    const uiOrigin = 'http://127.0.0.1:18233';
+    const ui = embeddedLocalUi(
+      { CODEC_AUTH_TOKEN: undefined, CODEC_HOST: '127.0.0.1' },
+      { devServerStarted: true, uiPort: 18233 },
+    );
+    assert.deepEqual(ui, { origins: [uiOrigin, 'http://localhost:18233'] });
+    for (const [why, config, started] of [
+      ['a configured codec token', { CODEC_AUTH_TOKEN: 'x'.repeat(32), CODEC_HOST: '127.0.0.1' }, true],
+      ['listening beyond loopback', { CODEC_AUTH_TOKEN: undefined, CODEC_HOST: '0.0.0.0' }, true],
+      ['a cluster it did not start', { CODEC_AUTH_TOKEN: undefined, CODEC_HOST: '127.0.0.1' }, false],
+    ] as const)
+      assert.equal(embeddedLocalUi(config, { devServerStarted: started, uiPort: 18233 }), undefined, why);
+
+    const local = await startCodecServer(
+      {
+        codec: new AesGcmCodec(loadCodecKeys(h.config)),
+        tokens: [h.config.CODEC_AUTH_TOKEN!],
+        namespace: 'default',
+        corsOrigins: [],
+        localUi: ui,
+      },
+      0,
+      '127.0.0.1',
+    );
+    const port = (local.address() as AddressInfo).port;
+    const [sealed] = await new AesGcmCodec(loadCodecKeys(h.config)).encode([json({ hello: 'ui' })]);
+    const body = JSON.stringify({
+      payloads: [
+        {
+          metadata: Object.fromEntries(
+            Object.entries(sealed.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+          ),
+          data: Buffer.from(sealed.data!).toString('base64'),
+        },
+      ],
+    });
+    const decode = (headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${port}/codecs/decode`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default', ...headers },
+        body,
+      });
+    try {
+      const preflight = await fetch(`http://127.0.0.1:${port}/codecs/decode`, {
+        method: 'OPTIONS',
+        headers: { Origin: uiOrigin, 'Access-Control-Request-Method': 'POST' },
+      });
+      assert.equal(preflight.status, 204);
+      const decoded = await decode({ Origin: uiOrigin });
+      assert.equal(decoded.status, 200);
+      assert.equal(decoded.headers.get('access-control-allow-origin'), uiOrigin);
+      const out = (await decoded.json()) as { payloads: { data: string }[] };
+      assert.deepEqual(JSON.parse(Buffer.from(out.payloads[0].data, 'base64').toString()), { hello: 'ui' });
+      assert.equal((await decode({ Origin: 'http://localhost:18233' })).status, 200);
+      for (const [why, headers] of [
+        ['no origin (not a browser of the UI)', {}],
+        ['another web page', { Origin: 'https://evil.example' }],
+        ['another port of this machine', { Origin: 'http://127.0.0.1:9999' }],
+        ['a wrong token from the UI', { Origin: uiOrigin, Authorization: 'Bearer nope' }],
+      ] as const)
+        assert.equal((await decode(headers)).status, 401, why);
+      // DNS rebinding: a page of another site whose name now points at 127.0.0.1 (fetch cannot
+      // set Host, so node:http plays the browser).
+      const rebound = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/codecs/decode',
+            method: 'POST',
+            headers: { Host: `evil.example:${port}`, Origin: uiOrigin, 'Content-Type': 'application/json' },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      assert.equal(rebound, 401, 'a rebinding host name');
+    } finally {
+      local.close();
+    }
+    // Without the embedded default's setting, the UI's origin alone opens nothing.
+    assert.equal((await post('decode', { payloads: [] }, { Origin: uiOrigin })).status, 401);
   });
 
   test('histories of a full onboarding: no secret, no plaintext payload; the codec endpoint decodes them', async () => {

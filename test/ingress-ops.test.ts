@@ -7,6 +7,9 @@ import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { waitUntil } from '../src/demo/sample-onboarding';
 import { statusQuery } from '../src/shared/messages';
+import { createCyclrClient } from '../src/clients/cyclr';
+import { loadConfig } from '../src/config';
+import { startIngress } from '../src/ingress/server';
 import { freePort, startHarness, type Harness } from './helpers/harness';
 import { startOnboarding } from './helpers/flow';
 import { OpsClient } from './helpers/ops';
@@ -179,11 +182,193 @@ test('npm run ingress: serves with its own Temporal client and stops cleanly on 
   }
 });
 
-test('guessing the ops token is cut short: after 10 failures from one address, sign-in waits', async () => {
-  const guesser = new OpsClient(h.ingressUrl);
-  for (let i = 0; i < 10; i++) assert.equal((await guesser.login('Eve', `guess-${i}`)).status, 401);
-  const blocked = await guesser.login('Eve', OPS_TOKEN);
-  assert.equal(blocked.status, 429, 'even the right token, once the address is blocked');
-  assert.match(blocked.body, /Too many failed sign-ins from your address: try again in \d+ minutes/);
+test('guessing the token is slowed down; the right token is never refused because of others', async () => {
+  // Mallory guesses: after a few free failures her own tries wait, the right token included.
+  const eve = new OpsClient(h.ingressUrl);
+  const answers: number[] = [];
+  for (let i = 0; i < 20; i++) answers.push((await eve.login('Mallory', `guess-${i}`)).status);
+  assert.deepEqual(answers.slice(0, 6), [401, 401, 401, 401, 401, 401], 'five free failures, and one more');
+  // Then doubling waits (1 s, 2 s, 4 s...), which trying early only lengthens.
+  assert.ok(answers.filter((s) => s === 429).length >= 10, answers.join(','));
+  const blocked = await eve.login('Mallory', OPS_TOKEN);
+  assert.equal(blocked.status, 429);
+  assert.match(
+    blocked.body,
+    /Too many failed sign-ins with this name from your address: try again in \d+ (seconds|minutes)/,
+  );
+  assert.ok(Number(blocked.headers.get('retry-after')) > 0);
   assert.equal(blocked.setCookie, null);
+
+  // Ten bad tries from the same (shared) address lock nobody else out.
+  const olga = new OpsClient(h.ingressUrl);
+  assert.equal((await olga.login('Olga Ops', OPS_TOKEN)).status, 303);
+  assert.match(olga.cookie, /ops_device=/, 'her browser is remembered');
+  // An ops user with a typo: a few wrong tries, then in.
+  const tom = new OpsClient(h.ingressUrl);
+  for (const typo of [`${OPS_TOKEN}x`, OPS_TOKEN.slice(1), ` ${OPS_TOKEN}`])
+    assert.equal((await tom.login('Tom', typo)).status, 401);
+  assert.equal((await tom.login('Tom', OPS_TOKEN)).status, 303);
+
+  // A guesser changing names holds back browsers that never signed in from that address...
+  for (let i = 0; i < 25; i++) await new OpsClient(h.ingressUrl).login(`name-${i}`, `guess-${i}`);
+  const newcomer = await new OpsClient(h.ingressUrl).login('Pat', OPS_TOKEN);
+  assert.equal(newcomer.status, 429);
+  assert.match(
+    newcomer.body,
+    /from your address \(a browser that has signed in here before is not held back/,
+  );
+  // ...never one that has signed in before.
+  const again = new OpsClient(h.ingressUrl);
+  again.cookie = olga.cookie.split('; ').find((c) => c.startsWith('ops_device='))!;
+  assert.equal((await again.login('Olga Ops', OPS_TOKEN)).status, 303);
+});
+
+test('signing out ends the session on the server: the old cookie no longer works', async () => {
+  const ops = new OpsClient(h.ingressUrl);
+  // A browser that signed in before (the throttle test above may have held back this address).
+  ops.keep([(await signedInBrowser()).deviceCookie]);
+  assert.equal((await ops.login('Olga Ops', OPS_TOKEN)).status, 303);
+  const session = ops.cookie;
+  const csrf = await ops.csrf();
+  const out = await ops.request('/ops/logout', { csrf });
+  assert.equal(out.status, 303);
+  assert.equal(out.location, '/ops/login');
+  assert.match(out.setCookie ?? '', /ops_session=;/);
+  const replayed = new OpsClient(h.ingressUrl);
+  replayed.cookie = session;
+  const page = await replayed.request('/ops');
+  assert.equal(page.status, 303, 'the session cookie kept from before sign-out is refused');
+  assert.match(page.location ?? '', /^\/ops\/login/);
+  assert.equal((await replayed.request('/ops/logout', { csrf })).status, 401);
+});
+
+test('odd query values are plain values: ?sent=constructor and friends', async () => {
+  const customer = await h.sim.seedCustomer();
+  const handle = await startOnboarding(h, customer);
+  await waitUntil(h.env.client, handle.workflowId, 'consent');
+  const ops = new OpsClient(h.ingressUrl);
+  ops.keep([(await signedInBrowser()).deviceCookie]);
+  await ops.login('Olga Ops', OPS_TOKEN);
+  for (const sent of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'consentGranted']) {
+    const page = await ops.request(`/ops/onboardings/${customer.accountId}?sent=${sent}`);
+    assert.equal(page.status, 200, sent);
+  }
+  await handle.cancel();
+});
+
+test('behind https: HSTS and Secure cookies; INGRESS_TRUST_PROXY=true takes the forwarded address', async () => {
+  const port = await freePort();
+  const config = loadConfig(
+    {},
+    {
+      ...Object.fromEntries(
+        Object.entries(h.config)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, String(v)]),
+      ),
+      INGRESS_PORT: String(port),
+      PUBLIC_BASE_URL: 'https://onboarding.partner.example',
+      INGRESS_TRUST_PROXY: 'true',
+    },
+  );
+  const server = await startIngress({
+    config,
+    keys: h.keys,
+    client: h.env.client,
+    cyclr: createCyclrClient(config),
+  });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    const login = (address: string, token: string) =>
+      fetch(`${base}/ops/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Forwarded-For': address },
+        body: new URLSearchParams({ name: 'Eve', token }).toString(),
+      });
+    const page = await login('203.0.113.1', OPS_TOKEN);
+    assert.equal(page.status, 303);
+    assert.equal(page.headers.get('strict-transport-security'), 'max-age=31536000');
+    for (const cookie of page.headers.getSetCookie()) assert.match(cookie, /; Secure/i);
+    for (let i = 0; i < 10; i++) await login('203.0.113.1', 'wrong');
+    assert.equal(
+      (await login('203.0.113.1', OPS_TOKEN)).status,
+      429,
+      'counted against the forwarded address',
+    );
+    assert.equal((await login('203.0.113.2', OPS_TOKEN)).status, 303, 'another client behind the proxy');
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
+
+/** A device cookie of a browser that signed in before, from an address nobody has failed from. */
+async function signedInBrowser(): Promise<{ deviceCookie: string }> {
+  const port = await freePort();
+  const config = { ...h.config, INGRESS_PORT: port, INGRESS_TRUST_PROXY: true };
+  const server = await startIngress({
+    config,
+    keys: h.keys,
+    client: h.env.client,
+    cyclr: createCyclrClient(config),
+  });
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/ops/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Forwarded-For': '192.0.2.77' },
+      body: new URLSearchParams({ name: 'Olga Ops', token: OPS_TOKEN }).toString(),
+    });
+    return { deviceCookie: res.headers.getSetCookie().find((c) => c.startsWith('ops_device='))! };
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+}
+
+test('actions per onboarding are capped: twenty confirmed at once send ten signals at most', async () => {
+  const customer = await h.sim.seedCustomer();
+  const handle = await startOnboarding(h, customer);
+  await waitUntil(h.env.client, handle.workflowId, 'consent');
+  const ops = new OpsClient(h.ingressUrl);
+  ops.keep([(await signedInBrowser()).deviceCookie]);
+  await ops.login('Olga Ops', OPS_TOKEN);
+  const detail = `/ops/onboardings/${customer.accountId}`;
+  const csrf = await ops.csrf(detail);
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, () => ops.request(`${detail}/consent`, { csrf, confirm: 'yes' })),
+  );
+  const statuses = answers.map((a) => a.status);
+  assert.ok(
+    statuses.every((s) => [303, 409, 429].includes(s)),
+    statuses.join(','),
+  );
+  assert.ok(statuses.filter((s) => s === 303).length <= 10, statuses.join(','));
+  const history = await handle.fetchHistory();
+  const signals = history.events!.filter(
+    (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'consentGranted',
+  );
+  assert.ok(signals.length >= 1 && signals.length <= 10, `${signals.length} consentGranted signals`);
+  await handle.cancel();
+});
+
+test('sign-in errors reported from the page count with the other actions: the eleventh in ten minutes waits', async () => {
+  const customer = await h.sim.seedCustomer();
+  const handle = await startOnboarding(h, customer);
+  await waitUntil(h.env.client, handle.workflowId, 'consent');
+  const ops = new OpsClient(h.ingressUrl);
+  ops.keep([(await signedInBrowser()).deviceCookie]);
+  await ops.login('Olga Ops', OPS_TOKEN);
+  const detail = `/ops/onboardings/${customer.accountId}`;
+  const csrf = await ops.csrf(detail);
+  const statuses: number[] = [];
+  for (let i = 0; i < 12; i++)
+    statuses.push(
+      (await ops.request(`${detail}/signin-error`, { csrf, text: `AADSTS50105: try ${i}`, confirm: 'yes' }))
+        .status,
+    );
+  assert.deepEqual(statuses.slice(0, 10), Array(10).fill(303), statuses.join(','));
+  assert.deepEqual(statuses.slice(10), [429, 429]);
+  await handle.cancel();
 });

@@ -48,6 +48,8 @@ before(async () => {
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
   h = await startHarness('dev-server', {
     NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
+    // The sign-in link is reopened at once after each odd Cyclr answer: a fresh token each time.
+    SIGNIN_TOKEN_REUSE_SECONDS: '0',
   });
   await h.stopWorker(); // only the child process works: its output is searched
   worker = await spawnWorker(h.env.address, h.config, {

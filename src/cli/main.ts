@@ -14,6 +14,7 @@ import { onboardCommand } from './commands/onboard';
 import { sendEventCommand } from './commands/send-event';
 import { signalCommands } from './commands/signals';
 import { signInErrorCommand } from './commands/signin-error';
+import { visible } from '../shared/terminal-text';
 import { UsageError } from './program';
 
 const program = new Command('dynamics-onboarding')
@@ -42,14 +43,14 @@ async function main(): Promise<void> {
       process.exit(err.exitCode === 0 ? 0 : 2);
     }
     if (err instanceof UsageError) {
-      console.error(`error: ${err.message}`);
+      console.error(`error: ${visible(err.message)}`);
       process.exit(2);
     }
     if (err instanceof WorkflowNotFoundError) {
-      console.error(`error: no such onboarding: ${err.workflowId}`);
+      console.error(`error: no such onboarding: ${visible(err.workflowId)}`);
       process.exit(1);
     }
-    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`error: ${visible(err instanceof Error ? err.message : String(err))}`);
     process.exit(1);
   }
 }

@@ -1,5 +1,6 @@
-// Text from outside (Cyclr, Microsoft, files) printed by the newer verbs: control characters are
-// shown as spaces, so nothing a service answered can move the cursor or recolour the terminal.
-export function printable(text: string): string {
-  return text.replace(/[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu, (c) => (c === '\n' ? '\n' : ' '));
-}
+// Text from outside (Cyclr, Microsoft, files) printed by the newer verbs: the same rendering as
+// `status` and the logs (src/shared/terminal-text.ts): control characters are shown as escapes,
+// line breaks kept, so nothing a service answered can move the cursor or recolour the terminal.
+import { visibleLines } from '../shared/terminal-text';
+
+export const printable = (text: string): string => visibleLines(text);

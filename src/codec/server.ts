@@ -1,22 +1,39 @@
 // The codec server (Temporal's remote codec protocol) for the official `temporal` CLI
 // (`--codec-endpoint http://host:port/codecs --codec-auth "Bearer <token>"`) and the Web UI:
 // POST /codecs/encode and /codecs/decode, body and answer `{ payloads: [{ metadata, data }] }`
-// with base64 fields. Only a holder of the token gets anything; browsers only from allowed origins.
+// with base64 fields. Only a holder of the codec token gets anything (failed tokens are throttled
+// per address); browsers only from allowed origins. The one exception is the embedded default's
+// own Web UI (`npm start`): see `localUi` and docs/security.md.
 import { timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
+import { isIP } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { Config } from '../config';
+import { Backoff } from '../ingress/login-throttle';
+import type { TrustProxy } from '../ingress/trust-proxy';
 import { AesGcmCodec } from './aes-gcm-codec';
 import { loadCodecKeys, loadCodecToken } from './keys';
 
+/**
+ * The embedded default's Web UI, which calls the codec endpoint from the browser without a token:
+ * accepted only on a loopback connection, addressed to a loopback host name, from exactly these
+ * origins (the UI's own, which no other web page can claim).
+ */
+export interface LocalUi {
+  origins: string[];
+}
+
 export interface CodecServerOptions {
   codec: PayloadCodec;
-  /** Accepted bearer tokens (the codec token; the ops token where one is configured). */
+  /** Accepted bearer tokens: the codec token (CODEC_AUTH_TOKEN, or the generated one). */
   tokens: string[];
   /** The namespace whose keys this server holds; requests naming another are refused. */
   namespace: string;
   corsOrigins: string[];
+  localUi?: LocalUi;
+  /** Express "trust proxy" (CODEC_TRUST_PROXY): whose address failed tokens are counted against. */
+  trustProxy?: TrustProxy;
 }
 
 interface JsonPayload {
@@ -74,12 +91,14 @@ function sameToken(given: string, expected: string): boolean {
 export function createCodecApp(opts: CodecServerOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  if (opts.trustProxy !== undefined) app.set('trust proxy', opts.trustProxy);
   const tokens = opts.tokens.filter(Boolean);
+  const allowed = [...opts.corsOrigins, ...(opts.localUi?.origins ?? [])];
 
   // CORS for the Web UI: only listed origins, and the headers the UI sends.
   app.use((req: Request, res: Response, next: NextFunction) => {
     const origin = req.get('Origin');
-    if (origin && opts.corsOrigins.includes(origin)) {
+    if (origin && allowed.includes(origin)) {
       res.set({
         'Access-Control-Allow-Origin': origin,
         'Access-Control-Allow-Credentials': 'true',
@@ -89,25 +108,44 @@ export function createCodecApp(opts: CodecServerOptions): express.Express {
       });
     }
     if (req.method === 'OPTIONS') {
-      res.status(origin && opts.corsOrigins.includes(origin) ? 204 : 403).end();
+      res.status(origin && allowed.includes(origin) ? 204 : 403).end();
       return;
     }
     next();
   });
 
+  // Failed tokens per address: a few free, then doubling waits (the ops sign-in's backoff).
+  const failures = new Backoff({ free: 10 });
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const header = req.get('Authorization') ?? '';
-    const given = header.replace(/^Bearer\s+/i, '');
+    const header = req.get('Authorization');
+    if (header === undefined && opts.localUi && fromLocalUi(req, opts.localUi)) return checkNamespace();
+    const from = req.ip ?? 'unknown';
+    const wait = failures.waitFor(from);
+    if (wait) {
+      if (header) failures.failed(from); // trying again before the wait is over counts too
+      res
+        .status(429)
+        .set('Retry-After', String(wait))
+        .json({ message: `codec server: too many failed tokens from your address; try again in ${wait} s` });
+      return;
+    }
+    const given = (header ?? '').replace(/^Bearer\s+/i, '');
     if (!given || !tokens.some((t) => sameToken(given, t))) {
+      // Only a token that was tried counts (a request without one guessed nothing).
+      if (given) failures.failed(from);
       res.status(401).json({ message: 'codec server: a valid Authorization: Bearer <token> is required' });
       return;
     }
-    const namespace = req.get('X-Namespace');
-    if (namespace && namespace !== opts.namespace) {
-      res.status(403).json({ message: `codec server: no keys for namespace "${namespace.slice(0, 100)}"` });
-      return;
+    checkNamespace();
+
+    function checkNamespace() {
+      const namespace = req.get('X-Namespace');
+      if (namespace && namespace !== opts.namespace) {
+        res.status(403).json({ message: `codec server: no keys for namespace "${namespace.slice(0, 100)}"` });
+        return;
+      }
+      next();
     }
-    next();
   });
 
   app.use(express.json({ limit: '16mb' }));
@@ -138,15 +176,52 @@ export function createCodecApp(opts: CodecServerOptions): express.Express {
   return app;
 }
 
-/** The codec server's options from configuration: the codec token and, when set, OPS_TOKEN. */
-export function codecServerOptions(config: Config, namespace: string): CodecServerOptions {
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** 127.0.0.0/8, ::1, and IPv4 loopback mapped into IPv6. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  const a = (address ?? '').replace(/^::ffff:/i, '');
+  return a === '::1' || (isIP(a) === 4 && a.startsWith('127.'));
+}
+
+/** A browser request of the embedded Web UI, on this machine, to this machine. */
+function fromLocalUi(req: Request, ui: LocalUi): boolean {
+  const origin = req.get('Origin');
+  const hostname = (req.get('Host') ?? '').replace(/:\d+$/, '').toLowerCase();
+  return (
+    origin !== undefined &&
+    ui.origins.includes(origin) &&
+    LOOPBACK_HOSTS.includes(hostname) &&
+    isLoopbackAddress(req.socket.remoteAddress) &&
+    isLoopbackAddress(req.socket.localAddress)
+  );
+}
+
+/**
+ * Whether the embedded default's Web UI may call without a token: only when this process started
+ * the dev server (and so its Web UI) itself, the codec server listens on loopback, and no codec
+ * token is configured (nothing says this is more than one person's machine).
+ */
+export function embeddedLocalUi(
+  config: Pick<Config, 'CODEC_AUTH_TOKEN' | 'CODEC_HOST'>,
+  o: { devServerStarted: boolean; uiPort: number },
+): LocalUi | undefined {
+  if (!o.devServerStarted || config.CODEC_AUTH_TOKEN !== undefined) return undefined;
+  if (!isLoopbackAddress(config.CODEC_HOST) && config.CODEC_HOST !== 'localhost') return undefined;
+  return { origins: [`http://127.0.0.1:${o.uiPort}`, `http://localhost:${o.uiPort}`] };
+}
+
+/** The codec server's options from configuration: its own token only (OPS_TOKEN does not open it). */
+export function codecServerOptions(config: Config, namespace: string, localUi?: LocalUi): CodecServerOptions {
   return {
     codec: new AesGcmCodec(loadCodecKeys(config)),
-    tokens: [loadCodecToken(config), config.OPS_TOKEN ?? ''],
+    tokens: [loadCodecToken(config)],
     namespace,
     corsOrigins: config.CODEC_CORS_ORIGINS.split(',')
       .map((o) => o.trim())
       .filter(Boolean),
+    ...(localUi ? { localUi } : {}),
+    ...(config.CODEC_TRUST_PROXY !== undefined ? { trustProxy: config.CODEC_TRUST_PROXY } : {}),
   };
 }
 

@@ -22,7 +22,7 @@ export function checkEventSignature(
   if (!timestamp)
     return fail(`${EVENT_TIMESTAMP_HEADER}: required: the Unix time in seconds when the event was signed`);
   if (!/^\d{1,12}$/.test(timestamp))
-    return fail(`${EVENT_TIMESTAMP_HEADER}: expected Unix time in whole seconds, like ${nowSeconds}`);
+    return fail(`${EVENT_TIMESTAMP_HEADER}: expected Unix time in whole seconds, like 1764129600`);
   if (!signature)
     return fail(
       `${EVENT_SIGNATURE_HEADER}: required: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" with the shared secret>`,

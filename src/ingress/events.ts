@@ -11,13 +11,19 @@ import {
   onboardingEventSchema,
 } from '../shared/events';
 import { startOnboardingOnce } from '../onboarding-start';
+import { visible } from '../shared/terminal-text';
 import { checkEventSignature } from './event-signature';
 import { SeenOnce } from './seen-once';
+import { temporalGate, type TemporalGate } from './temporal-gate';
 
 const reject = (res: Response, status: number, error: string, extra: object = {}) =>
   res.status(status).json({ error, ...extra });
 
-export function eventsRouter(config: Config, client: Client): express.Router {
+export function eventsRouter(
+  config: Config,
+  client: Client,
+  temporal: TemporalGate = temporalGate(client),
+): express.Router {
   const router = express.Router();
   const seenSignatures = new SeenOnce();
 
@@ -61,9 +67,14 @@ export function eventsRouter(config: Config, client: Client): express.Router {
     const { eventId, ...input } = parsed.data;
     // Once per account (src/onboarding-start.ts): an account that has an onboarding, running or
     // ended whatever its outcome, is answered with it and never started again.
-    const outcome = await startOnboardingOnce(client, input, eventId ? { memo: { eventId } } : {});
+    const outcome = await temporal(
+      () => startOnboardingOnce(client, input, eventId ? { memo: { eventId } } : {}),
+      15_000,
+    );
     if (outcome.started) {
-      console.log(`event ${eventId ?? '(no id)'}: onboarding ${outcome.workflowId} run ${outcome.runId}`);
+      console.log(
+        `event ${eventId ? visible(eventId) : '(no id)'}: onboarding ${outcome.workflowId} run ${outcome.runId}`,
+      );
       res
         .status(202)
         .json({ workflowId: outcome.workflowId, runId: outcome.runId, eventId: eventId ?? null });

@@ -37,7 +37,7 @@ export function actionsPanel(
 ): string {
   const running = runStatus === 'RUNNING';
   const flash =
-    sent && FLASH[sent]
+    sent && Object.hasOwn(FLASH, sent)
       ? `<p class="card flash">${e(FLASH[sent])} (as ${e(ctx.session?.by ?? '')}).</p>`
       : '';
   const signInErrorForm =

@@ -1,23 +1,43 @@
 // Ops sign-in: the ops token plus the person's name or e-mail buys a signed session cookie
 // (HttpOnly, SameSite=Strict, 12 hours). The name is who every action is recorded as. Action forms
-// carry a CSRF token derived from the session.
+// carry a CSRF token derived from the session. Signing out ends the session on the server too: its
+// id is revoked until it would have expired (a bounded list; when full, every session issued until
+// then ends instead). A browser that has signed in keeps a signed device cookie, so the sign-in
+// throttle counts its failures apart from everyone else's (login-throttle.ts).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 
 export const SESSION_COOKIE = 'ops_session';
+export const DEVICE_COOKIE = 'ops_device';
 const SESSION_SECONDS = 12 * 60 * 60;
+const DEVICE_SECONDS = 90 * 24 * 60 * 60;
+/** Revoked sessions remembered at once; more ends every session issued so far instead. */
+const MAX_REVOKED = 10_000;
 
 export interface OpsSession {
   by: string;
   sid: string;
+  /** Issued at, epoch seconds (absent in sessions issued before sign-out ended them). */
+  iat?: number;
   exp: number;
 }
 
 const sameBytes = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
 
+function cookieValue(req: Request, name: string): string | undefined {
+  const cookie = (req.get('cookie') ?? '')
+    .split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith(`${name}=`));
+  return cookie?.slice(name.length + 1);
+}
+
 export class OpsAuth {
   private readonly key: Buffer;
   private readonly tokenDigest: Buffer;
+  private readonly revoked = new Map<string, number>();
+  /** Sessions issued before this (epoch seconds) are over: the revoked list overflowed. */
+  private notBefore = 0;
 
   /** `signingKey` is the ingress's state key; a new ops token ends every session. */
   constructor(
@@ -37,40 +57,83 @@ export class OpsAuth {
     return createHmac('sha256', this.key).update(text).digest();
   }
 
+  private signed(kind: string, value: object): string {
+    const body = Buffer.from(JSON.stringify(value)).toString('base64url');
+    return `${body}.${this.mac(`${kind}\0${body}`).toString('base64url')}`;
+  }
+
+  private opened<T>(kind: string, text: string | undefined): T | undefined {
+    const [body, mac, extra] = (text ?? '').split('.');
+    if (!body || !mac || extra !== undefined) return undefined;
+    if (!sameBytes(Buffer.from(mac, 'base64url'), this.mac(`${kind}\0${body}`))) return undefined;
+    try {
+      return JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private cookieOptions(path: string, seconds: number) {
+    return {
+      httpOnly: true,
+      sameSite: 'strict' as const,
+      secure: this.secureCookie,
+      path,
+      maxAge: seconds * 1000,
+    };
+  }
+
   startSession(res: Response, by: string): void {
+    const now = Math.floor(Date.now() / 1000);
     const session: OpsSession = {
       by,
       sid: randomBytes(16).toString('base64url'),
-      exp: Math.floor(Date.now() / 1000) + SESSION_SECONDS,
+      iat: now,
+      exp: now + SESSION_SECONDS,
     };
-    const body = Buffer.from(JSON.stringify(session)).toString('base64url');
-    res.cookie(SESSION_COOKIE, `${body}.${this.mac(body).toString('base64url')}`, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: this.secureCookie,
-      path: '/ops',
-      maxAge: SESSION_SECONDS * 1000,
-    });
+    res.cookie(SESSION_COOKIE, this.signed('session', session), this.cookieOptions('/ops', SESSION_SECONDS));
   }
 
-  endSession(res: Response): void {
-    res.clearCookie(SESSION_COOKIE, {
-      path: '/ops',
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: this.secureCookie,
-    });
+  /** Signs out: the cookie is cleared and the session refused from now on, wherever it is replayed. */
+  endSession(req: Request, res: Response): void {
+    const session = this.session(req);
+    if (session) {
+      const now = Date.now() / 1000;
+      for (const [sid, exp] of this.revoked) if (exp <= now) this.revoked.delete(sid);
+      if (this.revoked.size >= MAX_REVOKED) {
+        this.revoked.clear();
+        this.notBefore = Math.ceil(now);
+      } else this.revoked.set(session.sid, session.exp);
+    }
+    res.clearCookie(SESSION_COOKIE, { ...this.cookieOptions('/ops', 0), maxAge: undefined });
   }
 
   session(req: Request): OpsSession | undefined {
-    const cookie = (req.get('cookie') ?? '')
-      .split(';')
-      .map((c) => c.trim())
-      .find((c) => c.startsWith(`${SESSION_COOKIE}=`));
-    const [body, mac] = (cookie?.slice(SESSION_COOKIE.length + 1) ?? '').split('.');
-    if (!body || !mac || !sameBytes(Buffer.from(mac, 'base64url'), this.mac(body))) return undefined;
-    const session = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as OpsSession;
-    return session.exp > Date.now() / 1000 ? session : undefined;
+    const session = this.opened<OpsSession>('session', cookieValue(req, SESSION_COOKIE));
+    if (!session || typeof session.sid !== 'string' || typeof session.by !== 'string') return undefined;
+    if (!(session.exp > Date.now() / 1000)) return undefined;
+    if (this.revoked.has(session.sid)) return undefined;
+    if ((session.iat ?? 0) < this.notBefore) return undefined;
+    return session;
+  }
+
+  /** The id of a browser that has signed in here before, from its device cookie. */
+  device(req: Request): string | undefined {
+    const device = this.opened<{ d: string; exp: number }>('device', cookieValue(req, DEVICE_COOKIE));
+    return device && typeof device.d === 'string' && device.exp > Date.now() / 1000 ? device.d : undefined;
+  }
+
+  /** Remembers this browser (after a successful sign-in), keeping its id if it has one. */
+  rememberDevice(res: Response, existing: string | undefined): void {
+    const device = {
+      d: existing ?? randomBytes(16).toString('base64url'),
+      exp: Math.floor(Date.now() / 1000) + DEVICE_SECONDS,
+    };
+    res.cookie(
+      DEVICE_COOKIE,
+      this.signed('device', device),
+      this.cookieOptions('/ops/login', DEVICE_SECONDS),
+    );
   }
 
   csrfToken(session: OpsSession): string {

@@ -143,7 +143,7 @@ export function detailPage(
     account,
     `<p><a href="/ops">&larr; All onboardings</a></p>
 <h1>${e(account)} <span class="step ${status.step}" id="step">${e(status.step)}</span></h1>
-${sent && SENT[sent] ? `<p class="card flash">${e(SENT[sent])} as ${e(ctx.session?.by ?? '')}; it is recorded in the workflow history.</p>` : ''}
+${sent && Object.hasOwn(SENT, sent) ? `<p class="card flash">${e(SENT[sent])} as ${e(ctx.session?.by ?? '')}; it is recorded in the workflow history.</p>` : ''}
 <div class="card"><dl>
 <dt>Workflow</dt><dd>${e(status.workflowId)} <span class="muted">(${e(runStatus.toLowerCase())})</span></dd>
 <dt>Customer tenant</dt><dd>${e(status.customerTenant)}</dd>

@@ -11,14 +11,19 @@ import {
 } from '../shared/names';
 import type { Step } from '../shared/steps';
 import type { OnboardingRow } from './ops-pages';
+import { temporalGate, type TemporalGate } from './temporal-gate';
 
 const MAX_LISTED = 200;
 
-export async function statusOf(client: Client, account: string) {
+export async function statusOf(
+  client: Client,
+  account: string,
+  temporal: TemporalGate = temporalGate(client),
+) {
   const handle = client.workflow.getHandle(onboardingWorkflowId(account));
   try {
-    const described = await handle.describe();
-    const status = await handle.query(statusQuery);
+    const described = await temporal(() => handle.describe());
+    const status = await temporal(() => handle.query(statusQuery));
     return { status, runStatus: described.status.name };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
@@ -26,7 +31,15 @@ export async function statusOf(client: Client, account: string) {
   }
 }
 
-export async function listOnboardings(client: Client, step: Step | undefined): Promise<OnboardingRow[]> {
+export async function listOnboardings(
+  client: Client,
+  step: Step | undefined,
+  temporal: TemporalGate = temporalGate(client),
+): Promise<OnboardingRow[]> {
+  return temporal(() => listed(client, step), 15_000);
+}
+
+async function listed(client: Client, step: Step | undefined): Promise<OnboardingRow[]> {
   const query = `WorkflowType = '${ONBOARDING_WORKFLOW_TYPE}'${step ? ` AND ${ONBOARDING_STEP_SEARCH_ATTRIBUTE} = '${step}'` : ''}`;
   const rows: OnboardingRow[] = [];
   const pending: Promise<void>[] = [];

@@ -15,7 +15,8 @@ import {
   describeIssues,
   resourceCorrectedSchema,
 } from '../shared/validation';
-import { LoginThrottle } from './login-throttle';
+import { RateLimit } from './link-limits';
+import { LoginThrottle, type LoginAttempt } from './login-throttle';
 import { onboardingActions, registerOpsActions } from './ops-actions';
 import type { OpsAuth, OpsSession } from './ops-auth';
 import { OPS_CSS, OPS_JS } from './ops-assets';
@@ -30,6 +31,7 @@ import {
   statusVersion,
   type PageContext,
 } from './ops-pages';
+import { temporalGate, type TemporalGate } from './temporal-gate';
 
 const loginNameSchema = consentGrantedSchema.shape.by;
 const stepSchema = z.enum(STEPS, { error: `expected one of ${STEPS.join(', ')}` }).optional();
@@ -41,10 +43,35 @@ const html = (res: Response, status: number, body: string) =>
 
 const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
-export function opsRouter(client: Client, auth: OpsAuth, config: Config): express.Router {
+export function opsRouter(
+  client: Client,
+  auth: OpsAuth,
+  config: Config,
+  temporal: TemporalGate = temporalGate(client),
+): express.Router {
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   const throttle = new LoginThrottle();
+  // Signals the page sends one onboarding, whoever sends them: a stuck button or a script cannot
+  // grow its history without bound.
+  const actions = new RateLimit(ACTIONS_PER_ONBOARDING, 10 * 60_000);
+  const tooOften = (res: Response, ctx: PageContext, account: string): boolean => {
+    const wait = actions.take(account);
+    if (!wait) return false;
+    html(
+      res.set('Retry-After', String(wait)),
+      429,
+      messagePage(
+        ctx,
+        'Not sent',
+        [
+          `Refused: ${ACTIONS_PER_ONBOARDING} actions were sent to this onboarding in the last 10 minutes; try again in ${waitText(wait)}.`,
+        ],
+        detailPath(account),
+      ),
+    );
+    return true;
+  };
 
   router.use('/ops', (_req, res, next) => {
     res.set(
@@ -61,22 +88,33 @@ export function opsRouter(client: Client, auth: OpsAuth, config: Config): expres
   router.get('/ops/login', (req, res) => html(res, 200, loginPage({ next: safeNext(str(req.query.next)) })));
   router.post('/ops/login', form, (req, res) => {
     const next = safeNext(str(req.body?.next));
-    const from = req.ip ?? 'unknown';
-    const wait = throttle.blockedFor(from);
-    if (wait)
-      return html(
-        res.set('Retry-After', String(wait)),
-        429,
-        loginPage({
-          problem: `Too many failed sign-ins from your address: try again in ${Math.ceil(wait / 60)} minutes.`,
-          next,
-        }),
-      );
     const name = loginNameSchema.safeParse(str(req.body?.name) ?? '');
     if (!name.success)
       return html(res, 400, loginPage({ problem: `name: ${name.error.issues[0].message}`, next }));
+    // Failures count per browser that signed in before, else per address and name and per
+    // address: a correct token is never refused because of failures other people made.
+    const device = auth.device(req);
+    const attempt: LoginAttempt = {
+      address: req.ip ?? 'unknown',
+      name: name.data,
+      ...(device ? { device } : {}),
+    };
+    const wait = throttle.blockedFor(attempt);
+    // Trying again before the wait is over counts as a failure too: a script that keeps trying
+    // stays out; a person is told how long to wait.
+    if (wait) throttle.refused(attempt, wait);
+    if (wait)
+      return html(
+        res.set('Retry-After', String(wait.seconds)),
+        429,
+        loginPage({
+          problem: `Too many failed sign-ins ${WHOSE[wait.because]}: try again in ${waitText(wait.seconds)}.`,
+          name: name.data,
+          next,
+        }),
+      );
     if (!auth.tokenMatches(str(req.body?.token) ?? '')) {
-      throttle.failed(from);
+      throttle.failed(attempt);
       return html(
         res,
         401,
@@ -87,8 +125,9 @@ export function opsRouter(client: Client, auth: OpsAuth, config: Config): expres
         }),
       );
     }
-    throttle.succeeded(from);
+    throttle.succeeded(attempt);
     auth.startSession(res, name.data);
+    auth.rememberDevice(res, device);
     res.redirect(303, next);
   });
 
@@ -125,8 +164,8 @@ export function opsRouter(client: Client, auth: OpsAuth, config: Config): expres
     next();
   };
 
-  router.post('/ops/logout', form, requireOps, (_req, res) => {
-    auth.endSession(res);
+  router.post('/ops/logout', form, requireOps, (req, res) => {
+    auth.endSession(req, res);
     res.redirect(303, '/ops/login');
   });
 
@@ -139,7 +178,7 @@ export function opsRouter(client: Client, auth: OpsAuth, config: Config): expres
         400,
         messagePage(ctx, 'Bad filter', [`step: ${step.error.issues[0].message}`], '/ops'),
       );
-    const rows = await listOnboardings(client, step.data);
+    const rows = await listOnboardings(client, step.data, temporal);
     html(res, 200, listPage({ ...ctx, refresh: 10 }, step.data, rows));
   });
 
@@ -147,7 +186,7 @@ export function opsRouter(client: Client, auth: OpsAuth, config: Config): expres
     const { ctx } = (req as Authed).ops;
     const account = accountParam(req, res, ctx);
     if (!account) return;
-    const found = await statusOf(client, account);
+    const found = await statusOf(client, account, temporal);
     if (!found)
       return html(
         res,
@@ -168,7 +207,7 @@ export function opsRouter(client: Client, auth: OpsAuth, config: Config): expres
     const { ctx } = (req as Authed).ops;
     const account = accountParam(req, res, ctx);
     if (!account) return;
-    const found = await statusOf(client, account);
+    const found = await statusOf(client, account, temporal);
     res
       .set('Cache-Control', 'no-store')
       .type('text')
@@ -182,7 +221,7 @@ export function opsRouter(client: Client, auth: OpsAuth, config: Config): expres
     const note = str(req.body.note)?.trim();
     const payload = consentGrantedSchema.safeParse({ by: byOf(session), ...(note ? { note } : {}) });
     if (!payload.success) return refuse(res, ctx, account, describeIssues(payload.error));
-    const found = await statusOf(client, account);
+    const found = await statusOf(client, account, temporal);
     if (!found)
       return html(
         res,
@@ -209,7 +248,10 @@ export function opsRouter(client: Client, auth: OpsAuth, config: Config): expres
           note ? { note } : {},
         ),
       );
-    await client.workflow.getHandle(onboardingWorkflowId(account)).signal(consentGrantedSignal, payload.data);
+    if (tooOften(res, ctx, account)) return;
+    await temporal(() =>
+      client.workflow.getHandle(onboardingWorkflowId(account)).signal(consentGrantedSignal, payload.data),
+    );
     res.redirect(303, `${detailPath(account)}?sent=consentGranted`);
   });
 
@@ -222,7 +264,7 @@ export function opsRouter(client: Client, auth: OpsAuth, config: Config): expres
       by: byOf(session),
     });
     if (!payload.success) return refuse(res, ctx, account, describeIssues(payload.error));
-    const found = await statusOf(client, account);
+    const found = await statusOf(client, account, temporal);
     if (!found)
       return html(
         res,
@@ -249,17 +291,37 @@ export function opsRouter(client: Client, auth: OpsAuth, config: Config): expres
           { resourceUrl: payload.data.resourceUrl },
         ),
       );
-    await client.workflow
-      .getHandle(onboardingWorkflowId(account))
-      .signal(resourceCorrectedSignal, payload.data);
+    if (tooOften(res, ctx, account)) return;
+    await temporal(() =>
+      client.workflow.getHandle(onboardingWorkflowId(account)).signal(resourceCorrectedSignal, payload.data),
+    );
     res.redirect(303, `${detailPath(account)}?sent=resourceCorrected`);
   });
 
+  // A reported sign-in error is a signal too: once confirmed, counted with the other actions.
+  router.post('/ops/onboardings/:account/signin-error', form, requireOps, (req, res, next) => {
+    const account = accountIdSchema.safeParse(req.params.account);
+    const confirmed = req.body?.confirm === 'yes';
+    if (confirmed && account.success && tooOften(res, (req as Authed).ops.ctx, account.data)) return;
+    next();
+  });
   // Report a sign-in error, offboard, the shared app and its renewal (ops-actions.ts).
   registerOpsActions(router, { client, config, form, requireOps, byOf });
 
   return router;
 }
+
+/** Actions (signals) the page sends one onboarding in 10 minutes. */
+const ACTIONS_PER_ONBOARDING = 10;
+
+const WHOSE = {
+  browser: 'from this browser',
+  name: 'with this name from your address',
+  address: 'from your address (a browser that has signed in here before is not held back by them)',
+} as const;
+
+const waitText = (seconds: number) =>
+  seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
 
 /** Who the signal records: the signed-in person, and where it came from. */
 const byOf = (session: OpsSession) => `${session.by} (ops page)`.slice(0, 200);

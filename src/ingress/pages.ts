@@ -1,4 +1,7 @@
-// Minimal server-rendered pages for the people who follow our links.
+// Minimal server-rendered pages for the people who follow our links. Every value is escaped; the
+// only inline code is each page's stylesheet, allowed by its hash in the Content-Security-Policy.
+import { createHash } from 'node:crypto';
+
 export function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,
@@ -6,9 +9,18 @@ export function escapeHtml(text: string): string {
   );
 }
 
+const PAGE_STYLE =
+  'body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}';
+const LANDING_STYLE = `${PAGE_STYLE}textarea{width:100%}`;
+
+const styleHash = (css: string) => `'sha256-${createHash('sha256').update(css).digest('base64')}'`;
+
+/** The policy of the public pages: nothing but their own stylesheet, no framing, forms to us only. */
+export const PUBLIC_PAGE_CSP = `default-src 'none'; style-src ${styleHash(PAGE_STYLE)} ${styleHash(LANDING_STYLE)}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+
 export function page(title: string, paragraphs: string[]): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style></head>
+<style>${PAGE_STYLE}</style></head>
 <body><h1>${escapeHtml(title)}</h1>${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('')}</body></html>`;
 }
 
@@ -18,7 +30,7 @@ export function page(title: string, paragraphs: string[]): string {
  */
 export function signInLandingPage(o: { state: string; statusUrl: string; hint?: string }): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>The sign-in did not complete</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}textarea{width:100%}</style></head>
+<style>${LANDING_STYLE}</style></head>
 <body><h1>The sign-in did not complete</h1>
 <p>Cyclr does not show Dynamics CRM as connected yet. The onboarding is checking why; <a href="${escapeHtml(o.statusUrl)}">see where it stands</a>.</p>
 ${o.hint ? `<p>${escapeHtml(o.hint)}</p>` : ''}

@@ -7,6 +7,7 @@ import type { CyclrClient } from '../clients/cyclr';
 import type { Config } from '../config';
 import type { KeyRing } from '../secrets/keys';
 import { EVENTS_PATH } from '../shared/events';
+import { visible } from '../shared/terminal-text';
 import { callbacksRouter } from './callbacks';
 import { eventsRouter } from './events';
 import { resolveEventsSecret } from './events-secret';
@@ -15,6 +16,8 @@ import { OpsAuth } from './ops-auth';
 import { opsRouter } from './ops';
 import { resolveOpsToken } from './ops-token';
 import { page } from './pages';
+import { securityHeaders } from './security-headers';
+import { temporalGate, TemporalUnavailable } from './temporal-gate';
 
 export interface IngressDeps {
   config: Config;
@@ -27,37 +30,45 @@ export function createIngressApp(deps: IngressDeps): express.Express {
   const { config, keys, client } = deps;
   const app = express();
   app.disable('x-powered-by');
-  const trustProxy = config.INGRESS_TRUST_PROXY;
-  if (trustProxy) app.set('trust proxy', /^\d+$/.test(trustProxy) ? Number(trustProxy) : trustProxy);
+  if (config.INGRESS_TRUST_PROXY !== undefined) app.set('trust proxy', config.INGRESS_TRUST_PROXY);
   const auth = new OpsAuth(
     resolveOpsToken(config).token,
     keys.stateSigningKey,
     config.PUBLIC_BASE_URL.startsWith('https:'),
   );
+  // Every Temporal call made for a request has a deadline, and none is tried while Temporal is down.
+  const temporal = temporalGate(client);
 
+  app.use(securityHeaders(config.PUBLIC_BASE_URL));
   app.use(healthRouter(client));
   // Outside production a missing EVENTS_HMAC_SECRET is generated into DATA_DIR (events-secret.ts).
-  app.use(eventsRouter({ ...config, EVENTS_HMAC_SECRET: resolveEventsSecret(config)?.secret }, client));
-  app.use(callbacksRouter(deps));
-  app.use(opsRouter(client, auth, config));
+  app.use(
+    eventsRouter({ ...config, EVENTS_HMAC_SECRET: resolveEventsSecret(config)?.secret }, client, temporal),
+  );
+  app.use(callbacksRouter({ ...deps, temporal }));
+  app.use(opsRouter(client, auth, config, temporal));
 
   app.use((err: unknown, req: Request, res: Response, _next: express.NextFunction) => {
     const status = (err as { status?: number }).status;
     const message = err instanceof Error ? err.message : String(err);
+    const unavailable = err instanceof TemporalUnavailable;
     // Body-parser errors (too large, bad encoding) are the caller's; everything else is ours.
-    const clientError = typeof status === 'number' && status >= 400 && status < 500;
-    if (!clientError) console.error(`ingress error on ${req.method} ${req.path}: ${message}`);
+    const clientError = !unavailable && typeof status === 'number' && status >= 400 && status < 500;
+    if (!clientError) console.error(visible(`ingress error on ${req.method} ${req.path}: ${message}`));
+    const code = clientError ? status : unavailable ? 503 : 502;
+    if (unavailable) res.set('Retry-After', String(Math.max(err.retryAfterSeconds, 5)));
     if (req.path === EVENTS_PATH) {
-      res.status(clientError ? status : 502).json({
+      res.status(code).json({
         error: clientError ? `body: ${message}` : 'temporarily unavailable; send the event again later',
       });
       return;
     }
     res
-      .status(clientError ? status : 502)
+      .status(code)
+      .set('Cache-Control', 'no-store')
       .type('html')
       .send(
-        page('Something went wrong', [
+        page(unavailable ? 'Please try again shortly' : 'Something went wrong', [
           clientError ? `Refused: ${message}.` : 'Please try again in a minute.',
         ]),
       );

@@ -5,18 +5,32 @@
 import pino, { type DestinationStream, type Logger as Pino } from 'pino';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { redactText, redactValue } from '../secrets/redact';
+import { visible, visibleJson } from '../shared/terminal-text';
 import type { ObservabilityConfig } from './config';
 
-/** `text`: one readable line per entry, for a person at a terminal; `json` is pino's own. */
+/**
+ * `text`: one readable line per entry, for a person at a terminal; `json` is pino's own. Either
+ * way, control characters in logged values (outside text: error descriptions, names) are escaped,
+ * so a line can neither drive the terminal that shows it nor pass for two lines.
+ */
 function textDestination(out: NodeJS.WritableStream): DestinationStream {
   return {
     write(line: string) {
       const { time, level, msg, ...rest } = JSON.parse(line);
       delete rest.pid;
-      const attrs = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+      const attrs = Object.keys(rest).length ? ` ${visibleJson(JSON.stringify(rest))}` : '';
       out.write(
-        `${new Date(time).toISOString()} ${String(pino.levels.labels[level]).toUpperCase()} ${msg}${attrs}\n`,
+        `${new Date(time).toISOString()} ${String(pino.levels.labels[level]).toUpperCase()} ${visible(msg ?? '')}${attrs}\n`,
       );
+    },
+  };
+}
+
+/** pino's JSON lines with C1 and format characters escaped too (JSON escapes only C0). */
+function jsonDestination(out: NodeJS.WritableStream): DestinationStream {
+  return {
+    write(line: string) {
+      out.write(visibleJson(line));
     },
   };
 }
@@ -57,7 +71,7 @@ export function createLogger(
   };
   return config.LOG_FORMAT === 'text'
     ? pino(options, textDestination(out))
-    : pino(options, out as DestinationStream);
+    : pino(options, jsonDestination(out));
 }
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {

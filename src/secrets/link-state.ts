@@ -34,6 +34,9 @@ export function stateOfLink(link: string | null | undefined): string | undefined
   }
 }
 
+/** What identifies one link whatever else is appended to its URL: its signed body. */
+export const linkKey = (state: string): string => state.split('.')[0];
+
 export function verifyLinkState(
   key: Buffer,
   token: string | undefined,
@@ -45,7 +48,10 @@ export function verifyLinkState(
   if (!body || !mac || extra !== undefined) return { ok: false, reason: 'the state parameter is malformed' };
   const expected = createHmac('sha256', key).update(body).digest();
   const given = Buffer.from(mac, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  // One spelling per link: base64 decoding forgives stray characters and spare bits, and a second
+  // spelling of the same link must not pass for another link (links are used once).
+  const canonical = given.toString('base64url') === mac;
+  if (!canonical || given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { ok: false, reason: 'the state parameter has a bad signature (forged or altered link)' };
   }
   let parts: unknown;

@@ -141,7 +141,11 @@ export function buildSchemas() {
           )
           .optional(),
         /** How often a person is reminded (webhook notification) while a human wait lasts; default 1 day. */
-        reminderInterval: duration(REMINDER_MIN_MS, DEADLINE_BOUNDS.maxMs, 'at least 1 hour').optional(),
+        reminderInterval: duration(
+          REMINDER_MIN_MS,
+          DEADLINE_BOUNDS.maxMs,
+          'at least 1 hour, at most 365 days',
+        ).optional(),
       },
       { error: 'expected an object with cyclrAccountId, customerTenant and resourceUrl' },
     )

@@ -70,6 +70,8 @@ export interface Harness {
   codec: { endpoint: string; auth: string };
   /** The prebuilt workflow bundle file, for worker child processes (WORKFLOW_BUNDLE_PATH). */
   bundlePath: string;
+  /** The dev server's Web UI, when asked for: it decodes payloads through the codec server. */
+  webUi?: { url: string };
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
@@ -81,10 +83,23 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 // test spawns inherit it and can read what the harness's client and worker wrote.
 process.env.PAYLOAD_CODEC_KEYS ??= `c1:${randomBytes(32).toString('base64')}`;
 
+export interface HarnessOptions {
+  /**
+   * Start the dev server's Web UI with its codec endpoint set to the harness's codec server, which
+   * takes the UI's own origin without a token (as `npm start` does).
+   */
+  webUi?: boolean;
+}
+
 export async function startHarness(
   kind: 'dev-server' | 'time-skipping' = 'dev-server',
   configOverrides: Partial<Record<keyof Config, string>> = {},
+  options: HarnessOptions = {},
 ): Promise<Harness> {
+  const webUi = options.webUi && kind === 'dev-server';
+  const uiPort = webUi ? await freePort() : 0;
+  const codecPort = webUi ? await freePort() : 0;
+  const uiOrigins = [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`];
   // The client, the ingress and every worker encrypt payloads, as in production.
   const codecKeys = configOverrides.PAYLOAD_CODEC_KEYS ?? process.env.PAYLOAD_CODEC_KEYS!;
   const client = { dataConverter: dataConverter({ PAYLOAD_CODEC_KEYS: codecKeys, DATA_DIR: '' }) };
@@ -94,6 +109,13 @@ export async function startHarness(
           server: {
             executable: { type: 'existing-path', path: temporalCliPath() },
             searchAttributes: [onboardingStepKey],
+            ...(webUi
+              ? {
+                  ui: true,
+                  uiPort,
+                  extraArgs: ['--ui-codec-endpoint', `http://127.0.0.1:${codecPort}/codecs`],
+                }
+              : {}),
           },
           client,
         })
@@ -134,8 +156,8 @@ export async function startHarness(
   const ingress = await startIngress({ config, keys, client: env.client, cyclr: createCyclrClient(config) });
   const code = await workflowBundle();
   const codecServer = await startCodecServer(
-    codecServerOptions(config, env.namespace ?? 'default'),
-    0,
+    codecServerOptions(config, env.namespace ?? 'default', webUi ? { origins: uiOrigins } : undefined),
+    codecPort,
     '127.0.0.1',
   );
 
@@ -153,6 +175,7 @@ export async function startHarness(
       auth: `Bearer ${config.CODEC_AUTH_TOKEN}`,
     },
     bundlePath: code.codePath,
+    ...(webUi ? { webUi: { url: uiOrigins[0] } } : {}),
     get worker() {
       return worker;
     },

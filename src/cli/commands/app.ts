@@ -7,6 +7,7 @@ import { appRegistrationWorkflowId } from '../../shared/names';
 import type { AppRegistrationStatus } from '../../shared/status';
 import { personSchema } from '../../shared/validation';
 import { parse, withClient } from '../program';
+import { formatJson } from '../format';
 import { printable } from '../text';
 
 export function appCommands(program: Command): void {
@@ -25,7 +26,7 @@ export function appCommands(program: Command): void {
           else console.log(NO_APP_YET);
           return;
         }
-        console.log(o.json ? JSON.stringify(status, null, 2) : formatAppStatus(status, APP_UNIQUE_NAME));
+        console.log(o.json ? formatJson(status) : formatAppStatus(status, APP_UNIQUE_NAME));
       });
     });
 
@@ -49,7 +50,7 @@ export function appCommands(program: Command): void {
           return;
         }
         const last = outcome.status.rotations[outcome.status.rotations.length - 1];
-        if (o.json) return console.log(JSON.stringify(outcome.status, null, 2));
+        if (o.json) return console.log(formatJson(outcome.status));
         console.log(
           `renewed: secret ${last?.oldKeyId ?? '?'} replaced by ${last?.newKeyId ?? '?'} (the old one is removed)`,
         );

@@ -13,6 +13,7 @@ import { appCredentialsQuery } from '../../shared/messages';
 import { appRegistrationWorkflowId } from '../../shared/names';
 import { resourceUrlSchema, tenantSchema } from '../../shared/validation';
 import { parse, withClient } from '../program';
+import { visible } from '../../shared/terminal-text';
 
 const NO_CREDENTIALS =
   'the shared app has no credentials yet: start any onboarding (npm run client -- onboard ...), which registers the app and its secret, with a worker running (npm run worker); then check again';
@@ -53,7 +54,7 @@ export function checkTenantCommand(program: Command): void {
         return;
       }
       if (!delivery.ok) {
-        console.log(`the shared app's owner has no usable credentials: ${delivery.message}`);
+        console.log(`the shared app's owner has no usable credentials: ${visible(delivery.message)}`);
         process.exitCode = 1;
         return;
       }
@@ -78,7 +79,8 @@ export function checkTenantCommand(program: Command): void {
         resourceUrl,
         appId: credentials.appId,
       });
-      console.log(`${probe.verdict}: ${probe.message} -- fix: ${fix}`);
+      // Microsoft's words are outside text: shown with control characters escaped.
+      console.log(`${probe.verdict}: ${visible(probe.message)} -- fix: ${visible(fix)}`);
       process.exitCode = 1;
     });
 }

@@ -4,7 +4,9 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import { formatDoctorReport, runDoctor } from '../../doctor';
+import { visibleLines } from '../../shared/terminal-text';
 import { connectClient, describeTarget, temporalTarget } from '../../temporal';
+import { formatJson } from '../format';
 
 export function doctorCommand(program: Command): void {
   program
@@ -24,7 +26,8 @@ export function doctorCommand(program: Command): void {
           temporal: async () => (client = await connectClient(target)),
           temporalTarget: describeTarget(target),
         });
-        console.log(o.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));
+        // What services answered is outside text: shown with control characters escaped.
+        console.log(o.json ? formatJson(report) : visibleLines(formatDoctorReport(report)));
         process.exitCode = report.ok ? 0 : 1;
       } finally {
         await client?.connection.close();

@@ -14,7 +14,8 @@ import {
 } from '../../shared/names';
 import type { OffboardingRecord } from '../../shared/offboarding';
 import { STEPS } from '../../shared/steps';
-import { formatStatus } from '../format';
+import { visible } from '../../shared/terminal-text';
+import { formatJson, formatStatus } from '../format';
 import { accountArg, withClient } from '../program';
 import { watch, watchSeconds } from '../watch';
 
@@ -35,10 +36,10 @@ export function inspectCommands(program: Command): void {
       await withClient(async (client) => {
         const render = async () => {
           const { status, offboarded } = await statusOf(client, id);
-          if (o.json) return JSON.stringify(offboarded ? { ...status, offboarded } : status, null, 2);
+          if (o.json) return formatJson(offboarded ? { ...status, offboarded } : status);
           const text = formatStatus(status);
           return offboarded
-            ? `${text}\n  offboarded     by ${offboarded.by} at ${offboarded.at} (account connectors removed: ${offboarded.removedAccountConnectorIds.join(', ') || 'none'}); a new onboard starts afresh`
+            ? `${text}\n  offboarded     by ${visible(offboarded.by)} at ${visible(offboarded.at)} (account connectors removed: ${offboarded.removedAccountConnectorIds.join(', ') || 'none'}); a new onboard starts afresh`
             : text;
         };
         if (every) await watch(every, render);
@@ -60,15 +61,18 @@ export function inspectCommands(program: Command): void {
         const render = async () => {
           const rows = await listRows(client, o.step);
           const byStep = countByStep(rows);
-          if (o.json) return JSON.stringify({ total: rows.length, byStep, onboardings: rows }, null, 2);
+          if (o.json) return formatJson({ total: rows.length, byStep, onboardings: rows });
           if (!rows.length) return 'no onboardings match';
           return [
             ...rows.map(
-              (r) => `${r.workflowId.padEnd(48)} ${r.step.padEnd(26)} ${r.status.padEnd(11)} ${r.startTime}`,
+              (r) =>
+                `${visible(r.workflowId).padEnd(48)} ${visible(r.step).padEnd(26)} ${r.status.padEnd(11)} ${r.startTime}`,
             ),
             '',
             `${rows.length} onboarding${rows.length === 1 ? '' : 's'} by step:`,
-            ...Object.entries(byStep).map(([step, n]) => `  ${step.padEnd(26)} ${String(n).padStart(6)}`),
+            ...Object.entries(byStep).map(
+              ([step, n]) => `  ${visible(step).padEnd(26)} ${String(n).padStart(6)}`,
+            ),
           ].join('\n');
         };
         if (every) await watch(every, render);

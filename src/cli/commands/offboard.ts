@@ -8,6 +8,7 @@ import { offboardingWorkflowId, onboardingWorkflowId } from '../../shared/names'
 import { buildOffboardingInputSchema, type OffboardingRecord } from '../../shared/offboarding';
 import { accountIdSchema, personSchema } from '../../shared/validation';
 import { parse, withClient } from '../program';
+import { formatJson } from '../format';
 import { printable } from '../text';
 
 export function offboardCommand(program: Command): void {
@@ -46,7 +47,7 @@ export function offboardCommand(program: Command): void {
           return;
         }
         if (outcome.kind === 'already') {
-          if (o.json) return console.log(JSON.stringify({ already: true, ...outcome.record }, null, 2));
+          if (o.json) return console.log(formatJson({ already: true, ...outcome.record }));
           console.log(
             `already offboarded: ${input.cyclrAccountId} by ${printable(outcome.record.by)} at ${outcome.record.at}; nothing to do (a new onboard of it starts afresh)`,
           );
@@ -70,7 +71,7 @@ export function offboardCommand(program: Command): void {
           process.exitCode = 1;
           return;
         }
-        if (o.json) return console.log(JSON.stringify(record, null, 2));
+        if (o.json) return console.log(formatJson(record));
         console.log(formatRecord(record, outcome.handle.workflowId));
       });
     });
