@@ -13,7 +13,8 @@ import { codecServerOptions, startCodecServer } from '../src/codec/server';
 import { temporalCliPath } from '../src/embedded/binaries';
 import { waitUntil } from '../src/demo/sample-onboarding';
 import { consentGrantedSignal, resourceCorrectedSignal, statusQuery } from '../src/shared/messages';
-import { appRegistrationWorkflowId } from '../src/shared/names';
+import { appRegistrationWorkflowId, offboardingWorkflowId } from '../src/shared/names';
+import { offboardAccount } from '../src/offboarding-start';
 import { adminConsents, startOnboarding, userSignsIn } from '../test/helpers/flow';
 import { startHarness, type Harness } from '../test/helpers/harness';
 
@@ -73,6 +74,10 @@ async function main(): Promise<void> {
     await userSignsIn(h, happy);
     await handle.result();
     await save('onboarding-happy-path', handle);
+
+    // The verified customer offboarded: connector deauthenticated and deleted, the owner told.
+    await offboardAccount(h.env.client, { cyclrAccountId: happy.accountId, by: 'ops' });
+    await save('offboarding', offboardingWorkflowId(happy.accountId));
 
     // AADSTS65001 at redemption right after consent (Entra's propagation): a new sign-in, verified.
     const propagation = await h.sim.seedCustomer('propagation');

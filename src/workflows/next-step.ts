@@ -50,8 +50,9 @@ export function afterSignInError(error: ClassifiedError, h: History): Next {
       return { to: 'replace-secret', error };
     return { to: 'fail', error };
   }
-  if (error.code === 500011)
-    return { to: 'wait-for-resource-fix', why: `AADSTS500011: ${error.remediation}` };
+  // 500011: no such org in the tenant; 50001: the resource is disabled or does not exist.
+  if (error.code === 500011 || error.code === 50001)
+    return { to: 'wait-for-resource-fix', why: `AADSTS${error.code}: ${error.remediation}` };
   if (error.class === 'configuration') return { to: 'fail', error };
   if (error.class === 'transient') return { to: 'retry-sign-in', afterMs: 30_000, error };
   // A person must act (MFA, wrong account, declined, unknown code): a new sign-in with the remediation.

@@ -1,7 +1,7 @@
 // The onboarding's steps, each a function of the run. Each returns (or leaves to onboarding.ts)
 // what comes next; the branches after a failed sign-in are decided in next-step.ts.
 import { sleep } from '@temporalio/workflow';
-import type { OnboardingResult } from '../shared/status';
+import type { OnboardingResult, TenantCheck } from '../shared/status';
 import { activities, localActivities } from './activity-options';
 import { humanWait } from './human-wait';
 import {
@@ -57,6 +57,7 @@ export async function waitForConsent(run: OnboardingRun, why: string): Promise<N
       });
     }
   }
+  let found: TenantCheck['verdict'] | null = null;
   const how = await humanWait(run, {
     what: 'consent',
     reason: why,
@@ -65,18 +66,21 @@ export async function waitForConsent(run: OnboardingRun, why: string): Promise<N
     check: {
       firstAfterMs: 0,
       maxEveryMs: HOUR_MS,
+      // Any answer but "no consent" ends the wait: the tenant check decides what comes next.
       run: async () => {
-        const { verdict } = await run.checkTenant();
-        return verdict !== 'no-consent' && verdict !== 'unknown';
+        found = (await run.checkTenant()).verdict;
+        return found !== 'no-consent' && found !== 'unknown';
       },
     },
   });
-  if (how === 'checked')
+  // Past the app's own service principal (a token, or no such org): consent is there.
+  const consentSeen = how === 'done' || found === 'consented' || found === 'wrong-resource';
+  if (how === 'checked' && consentSeen)
     run.state.note(
       'consent granted',
       "found by asking Microsoft: the app has a service principal in the customer's tenant",
     );
-  m.consentAt = Date.now();
+  if (consentSeen) m.consentAt = Date.now();
   return { to: 'check-tenant' };
 }
 

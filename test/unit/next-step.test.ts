@@ -62,6 +62,7 @@ test('a rejected client secret is replaced while this onboarding wrote it, a bou
 test('500011 waits for the right Resource URL; configuration errors fail; transient ones retry', () => {
   const wrong = afterSignInError(aadsts(500011), fresh);
   assert.ok(wrong.to === 'wait-for-resource-fix' && /address bar/.test(wrong.why));
+  assert.equal(afterSignInError(aadsts(50001), fresh).to, 'wait-for-resource-fix');
   assert.equal(afterSignInError(aadsts(90002), fresh).to, 'fail');
   assert.equal(afterSignInError(aadsts(50011), fresh).to, 'fail');
   assert.equal(afterSignInError(aadsts(90033), fresh).to, 'retry-sign-in');

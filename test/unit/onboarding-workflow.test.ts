@@ -232,6 +232,17 @@ test('consent granted in the portal and told to nobody: found by asking Microsof
   await handle.cancel();
 });
 
+test('a consent Microsoft does not confirm, counted anyway with force: the sign-in link comes', async () => {
+  const handle = await start();
+  await waitingFor(handle, 'consent');
+  await handle.signal(consentGrantedSignal, { by: 'ops@partner.example', force: true });
+  const status = await waitingFor(handle, 'sign-in', 1);
+  assert.ok(
+    status.timeline.some((t) => t.event === 'consent granted' && /counted without checking/.test(t.detail!)),
+  );
+  await handle.cancel();
+});
+
 test('consent claimed in the input but missing: no sign-in link, the consent wait instead', async () => {
   const handle = await start({ consentAlreadyGranted: true });
   const status = await waitingFor(handle, 'consent');

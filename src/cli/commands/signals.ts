@@ -12,12 +12,16 @@ export function signalCommands(program: Command): void {
     .argument('<account>', 'Cyclr account API ID')
     .requiredOption('--by <who>', 'who reports it (recorded in the history)')
     .option('--note <text>', 'a note for the record')
+    .option(
+      '--force',
+      "count it even if Microsoft does not confirm consent (only when Microsoft's answer is known to be wrong)",
+    )
     .action(async (account: string, o) => {
       const id = accountArg(account);
       const payload = parse(
         consentGrantedSchema,
-        { by: o.by, ...(o.note ? { note: o.note } : {}) },
-        { by: '--by', note: '--note' },
+        { by: o.by, ...(o.note ? { note: o.note } : {}), ...(o.force ? { force: true } : {}) },
+        { by: '--by', note: '--note', force: '--force' },
       );
       await withClient((client) =>
         client.workflow.getHandle(onboardingWorkflowId(id)).signal(consentGrantedSignal, payload),
