@@ -41,7 +41,10 @@ async function save(h: Harness, codecEndpoint: string, name: string, handle: Wor
 
 async function withHarness(
   kind: 'dev-server' | 'time-skipping',
-  record: (h: Harness, save: (name: string, handle: WorkflowHandle | string) => Promise<void>) => Promise<void>,
+  record: (
+    h: Harness,
+    save: (name: string, handle: WorkflowHandle | string) => Promise<void>,
+  ) => Promise<void>,
 ) {
   const h = await startHarness(kind);
   const codec = await startCodecServer(codecServerOptions(h.config, 'default'), 0, '127.0.0.1');
@@ -146,7 +149,10 @@ async function main(): Promise<void> {
   await withHarness('time-skipping', async (h, save) => {
     // Reminders, a declined consent (a problem), then expired at the deadline.
     const reminded = await h.sim.seedCustomer('reminded');
-    const handle = await startOnboarding(h, reminded, { deadlines: { consent: '3 days' }, reminderInterval: '1 day' });
+    const handle = await startOnboarding(h, reminded, {
+      deadlines: { consent: '3 days' },
+      reminderInterval: '1 day',
+    });
     await adminConsents(h, reminded, 'decline');
     await handle.result();
     await save('onboarding-expired', handle);
