@@ -5,11 +5,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createCyclrClient } from '../src/clients/cyclr';
-import { loadConfig, type Config } from '../src/config';
 import { waitUntil } from '../src/demo/sample-onboarding';
 import { startIngress } from '../src/ingress/server';
 import { resolveOpsToken } from '../src/ingress/ops-token';
@@ -17,67 +15,32 @@ import { statusQuery } from '../src/shared/messages';
 import { freePort, startHarness, type Harness } from './helpers/harness';
 import { startOnboarding } from './helpers/flow';
 import { OpsClient, type OpsReply } from './helpers/ops';
-
-interface OpsSignInApp {
-  tenantId: string;
-  appId: string;
-  clientSecret: string;
-  appRole: string;
-  groupId: string;
-  operator: string;
-  nonOperator: string;
-}
+import {
+  configWith as harnessConfigWith,
+  oidcSettings as harnessOidcSettings,
+  startOidcIngress,
+  type OidcIngress,
+  type OpsSignInApp,
+} from './helpers/ops-oidc';
 
 let h: Harness;
+let oidc: OidcIngress;
 let app: OpsSignInApp;
 /** The ingress with OpenID Connect configured (the harness's own keeps the token sign-in). */
 let oidcUrl: string;
-let oidcConfig: Config;
-let server: Server;
-
-/** The harness's configuration as environment strings, with `overrides`. */
-function configWith(overrides: Record<string, string>): Config {
-  const values = Object.fromEntries(
-    Object.entries(h.config)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => [k, String(v)]),
-  );
-  return loadConfig({}, { ...values, ...overrides });
-}
-
-const oidcSettings = (port: number) => ({
-  INGRESS_PORT: String(port),
-  PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-  OPS_OIDC_ISSUER: `${h.simUrl}/login/${app.tenantId}/v2.0`,
-  OPS_OIDC_CLIENT_ID: app.appId,
-  OPS_OIDC_CLIENT_SECRET: app.clientSecret,
-  OPS_OIDC_ALLOWED_GROUPS: app.groupId,
-  OPS_OIDC_ALLOWED_ROLES: app.appRole,
-});
 
 before(async () => {
   h = await startHarness('dev-server');
-  app = (await h.sim.call<{ opsSignIn: OpsSignInApp }>('GET', '/config')).opsSignIn;
-  const port = await freePort();
-  oidcUrl = `http://127.0.0.1:${port}`;
-  // The callback must be registered on the app, as in the Entra admin center.
-  await h.sim.call('POST', `/tenants/${app.tenantId}/applications`, {
-    appId: app.appId,
-    redirectUris: [`${oidcUrl}/ops/oidc/callback`],
-  });
-  oidcConfig = configWith(oidcSettings(port));
-  server = await startIngress({
-    config: oidcConfig,
-    keys: h.keys,
-    client: h.env.client,
-    cyclr: createCyclrClient(oidcConfig),
-  });
+  oidc = await startOidcIngress(h);
+  ({ app, url: oidcUrl } = oidc);
 });
 after(async () => {
-  server?.closeAllConnections();
-  if (server) await new Promise((r) => server.close(r));
+  await oidc?.close();
   await h?.close();
 });
+
+const configWith = (overrides: Record<string, string>) => harnessConfigWith(h, overrides);
+const oidcSettings = (port: number) => harnessOidcSettings(h, app, port);
 
 const unescapeHtml = (s: string) =>
   s
