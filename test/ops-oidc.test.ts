@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createCyclrClient } from '../src/clients/cyclr';
 import { waitUntil } from '../src/demo/sample-onboarding';
+import { opsSignInChecks } from '../src/doctor/ingress';
 import { startIngress } from '../src/ingress/server';
 import { resolveOpsToken } from '../src/ingress/ops-token';
 import { statusQuery } from '../src/shared/messages';
@@ -369,6 +370,39 @@ test('an unreachable identity provider: "try again shortly", nothing kept', asyn
     dead.closeAllConnections();
     await new Promise((r) => dead.close(r));
   }
+});
+
+test('doctor: the issuer answers its discovery document, or the check says what to fix', async () => {
+  const temporal = () => Promise.resolve(h.env.client);
+  const [good] = await opsSignInChecks({ config: oidc.config, temporal });
+  assert.equal(good.ok, true, good.found);
+  assert.match(good.found, new RegExp(`must have the redirect URI ${oidcUrl}/ops/oidc/callback`));
+  const elsewhere = configWith({
+    ...oidcSettings(8088),
+    OPS_OIDC_ISSUER: `http://127.0.0.1:${await freePort()}/login/${app.tenantId}/v2.0`,
+  });
+  const [dead] = await opsSignInChecks({ config: elsewhere, temporal });
+  assert.equal(dead.ok, false);
+  assert.match(
+    dead.found,
+    /no answer from http:\/\/127\.0\.0\.1:\d+\/login\/.*\/v2\.0\/\.well-known\/openid-configuration/,
+  );
+  assert.match(
+    dead.fix!,
+    /set OPS_OIDC_ISSUER to https:\/\/login\.microsoftonline\.com\/<Directory \(tenant\) ID>\/v2\.0/,
+  );
+  const other = configWith({
+    ...oidcSettings(8088),
+    OPS_OIDC_ISSUER: `${h.simUrl}/login/partner.example/v2.0`,
+  });
+  const [named] = await opsSignInChecks({ config: other, temporal });
+  assert.equal(named.ok, false, 'the document names the tenant by its id');
+  assert.match(named.found, new RegExp(`names the issuer ${h.simUrl}/login/${app.tenantId}/v2\\.0`));
+  assert.deepEqual(
+    await opsSignInChecks({ config: h.config, temporal }),
+    [],
+    'nothing to check without OIDC',
+  );
 });
 
 test('a bad OpenID Connect configuration is refused at start, naming the variable', async () => {
