@@ -1,4 +1,5 @@
-// The ops page: /ops. Sign in with the ops token; list onboardings by step (visibility query on
+// The ops page: /ops. Sign in with the partner's Entra tenant (OpenID Connect, ops-oidc.ts) when
+// configured, else with the ops token; list onboardings by step (visibility query on
 // OnboardingStep); open one for its status, links, last error and timeline; send consentGranted or
 // resourceCorrected after a confirmation. Signals carry `by` = the signed-in person, so the
 // workflow history records who did what.
