@@ -11,6 +11,59 @@ const port = z.coerce.number().int().min(0).max(65535);
 // Default credentials are the simulators' seeded clients: meaningful only against the simulators.
 const SIM = 'http://127.0.0.1:8089';
 
+/** A comma-separated list; blanks dropped. */
+const list = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
+  .optional();
+
+/** Hosts whose plain-http issuer is allowed: the simulators and the embedded default only. */
+export const isLoopbackHost = (host: string) =>
+  host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+
+// The ops page's OpenID Connect issuer: https, or http on loopback (the simulators); one tenant,
+// since a multi-tenant issuer would let any organisation's accounts reach the group check.
+const issuer = z
+  .string()
+  .transform((value, ctx) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: `not a URL: expected your tenant's issuer, e.g. https://login.microsoftonline.com/<tenant id>/v2.0`,
+      });
+      return z.NEVER;
+    }
+    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname))) {
+      ctx.addIssue({ code: 'custom', message: 'must use https (plain http only on 127.0.0.1 or localhost)' });
+      return z.NEVER;
+    }
+    if (parsed.search || parsed.hash) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'no query or fragment: the issuer exactly as its discovery document names it',
+      });
+      return z.NEVER;
+    }
+    if (/\/(common|organizations|consumers)(\/|$)/i.test(parsed.pathname)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must name your own tenant (its Directory (tenant) ID), not common, organizations or consumers',
+      });
+      return z.NEVER;
+    }
+    return value;
+  })
+  .optional();
+
 const trustProxy = z
   .string()
   .transform((value, ctx) => {
@@ -32,6 +85,14 @@ const schema = z.object({
   EVENTS_MAX_SKEW_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   /** The ops page's login token; unset: one is generated into DATA_DIR/ops-token. */
   OPS_TOKEN: z.string().min(16, { error: 'at least 16 characters' }).optional(),
+  /** The ops page's sign-in with OpenID Connect (the partner's own Entra tenant); unset: the ops
+   *  token. The redirect URI to register on the app is PUBLIC_BASE_URL/ops/oidc/callback. */
+  OPS_OIDC_ISSUER: issuer,
+  OPS_OIDC_CLIENT_ID: z.string().trim().min(1).optional(),
+  OPS_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Who may use the page: members of these groups (object ids) or holders of these app roles. */
+  OPS_OIDC_ALLOWED_GROUPS: list,
+  OPS_OIDC_ALLOWED_ROLES: list,
   /** Express "trust proxy" for the ingress behind a reverse proxy (e.g. 1, or loopback), so
    *  client addresses (failed ops sign-ins are counted per address) are the real ones. */
   INGRESS_TRUST_PROXY: trustProxy,
@@ -100,6 +161,34 @@ const schema = z.object({
   NOTIFY_WEBHOOK_AUTHORIZATION: z.string().min(1).optional(),
 });
 
+const checkedSchema = schema.superRefine((c, ctx) => {
+  // OpenID Connect for the ops page is all or nothing, and never open to the whole tenant.
+  const oidc = [
+    'OPS_OIDC_ISSUER',
+    'OPS_OIDC_CLIENT_ID',
+    'OPS_OIDC_CLIENT_SECRET',
+    'OPS_OIDC_ALLOWED_GROUPS',
+    'OPS_OIDC_ALLOWED_ROLES',
+  ] as const;
+  const set = oidc.filter((k) => (Array.isArray(c[k]) ? c[k].length : c[k]));
+  if (!set.length) return;
+  const why = `needed for the ops page's sign-in with OpenID Connect (${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set)`;
+  const need = {
+    OPS_OIDC_ISSUER: `${why}: your tenant's issuer, https://login.microsoftonline.com/<tenant id>/v2.0`,
+    OPS_OIDC_CLIENT_ID: `${why}: the ops app's Application (client) ID`,
+    OPS_OIDC_CLIENT_SECRET: `${why}: a client secret's Value of the ops app`,
+  };
+  for (const [key, message] of Object.entries(need))
+    if (!c[key as keyof typeof need]) ctx.addIssue({ code: 'custom', path: [key], message });
+  if (!c.OPS_OIDC_ALLOWED_GROUPS?.length && !c.OPS_OIDC_ALLOWED_ROLES?.length)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['OPS_OIDC_ALLOWED_GROUPS'],
+      message:
+        'set OPS_OIDC_ALLOWED_GROUPS (group object ids) or OPS_OIDC_ALLOWED_ROLES (app role values), or both: without them everyone in the tenant could use the ops page',
+    });
+});
+
 export type Config = z.output<typeof schema>;
 
 export function loadConfig(
@@ -110,7 +199,36 @@ export function loadConfig(
   for (const key of Object.keys(schema.shape))
     raw[key] = overrides[key as keyof Config] ?? env[key] ?? undefined;
   for (const key of Object.keys(raw)) if (raw[key] === '') raw[key] = undefined;
-  const result = schema.safeParse(raw);
+  const result = checkedSchema.safeParse(raw);
   if (!result.success) throw new Error(`Invalid configuration: ${describeIssues(result.error)}`);
   return result.data;
+}
+
+/** The ops page's OpenID Connect sign-in, when configured (loadConfig checked it is complete). */
+export interface OpsOidcSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  allowedGroups: string[];
+  allowedRoles: string[];
+  /** Where the identity provider sends the browser back: must be registered on the app. */
+  redirectUri: string;
+}
+
+export const OPS_OIDC_CALLBACK_PATH = '/ops/oidc/callback';
+
+export function opsOidcSettings(config: Config): OpsOidcSettings | undefined {
+  if (!config.OPS_OIDC_ISSUER || !config.OPS_OIDC_CLIENT_ID || !config.OPS_OIDC_CLIENT_SECRET)
+    return undefined;
+  // loadConfig refuses this too; a Config put together by hand must not open the page to everyone.
+  if (!config.OPS_OIDC_ALLOWED_GROUPS?.length && !config.OPS_OIDC_ALLOWED_ROLES?.length)
+    throw new Error('OPS_OIDC_ALLOWED_GROUPS or OPS_OIDC_ALLOWED_ROLES is required with OPS_OIDC_ISSUER');
+  return {
+    issuer: config.OPS_OIDC_ISSUER,
+    clientId: config.OPS_OIDC_CLIENT_ID,
+    clientSecret: config.OPS_OIDC_CLIENT_SECRET,
+    allowedGroups: config.OPS_OIDC_ALLOWED_GROUPS ?? [],
+    allowedRoles: config.OPS_OIDC_ALLOWED_ROLES ?? [],
+    redirectUri: `${config.PUBLIC_BASE_URL}${OPS_OIDC_CALLBACK_PATH}`,
+  };
 }

@@ -14,7 +14,7 @@ import { loadConfig } from './config';
 import { temporalCliPath } from './embedded/binaries';
 import { runSampleOnboarding } from './demo/sample-onboarding';
 import { resolveEventsSecret } from './ingress/events-secret';
-import { resolveOpsToken } from './ingress/ops-token';
+import { describeOpsSignIn } from './ingress/ops-token';
 import { EVENTS_PATH } from './shared/events';
 import { startIngress } from './ingress/server';
 import { loadObservabilityConfig } from './observability/config';
@@ -190,10 +190,7 @@ async function main(): Promise<void> {
     ingress.closeAllConnections();
   };
   log(`ingress (consent and sign-in callbacks) on ${config.PUBLIC_BASE_URL}`);
-  const opsToken = resolveOpsToken(config);
-  log(
-    `ops page ${config.PUBLIC_BASE_URL}/ops (sign in with ${opsToken.file ? `the token in ${opsToken.file}` : 'OPS_TOKEN'}; see docs/ops-page.md)`,
-  );
+  log(`ops page ${config.PUBLIC_BASE_URL}/ops (${describeOpsSignIn(config)}; see docs/ops-page.md)`);
   const events = resolveEventsSecret(config);
   log(
     events

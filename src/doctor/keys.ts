@@ -13,9 +13,11 @@ const KEYS: (keyof Config)[] = [
 
 export function keyChecks(deps: DoctorDeps): DoctorCheck[] {
   const { config } = deps;
-  const unset = KEYS.filter((k) => !config[k]);
+  // With OpenID Connect for the ops page there is no ops token to share.
+  const keys = config.OPS_OIDC_ISSUER ? KEYS.filter((k) => k !== 'OPS_TOKEN') : KEYS;
+  const unset = keys.filter((k) => !config[k]);
   const name = 'set explicitly';
-  if (!unset.length) return [passed('keys', name, `${KEYS.join(', ')} set`)];
+  if (!unset.length) return [passed('keys', name, `${keys.join(', ')} set`)];
   const where = `generated into ${config.DATA_DIR}/`;
   if (onSimulators(config))
     return [passed('keys', name, `${unset.join(', ')} ${where} (fine on one machine, on the simulators)`)];

@@ -9,7 +9,7 @@ import { loadKeyRing } from '../secrets/keys';
 import { EVENTS_PATH } from '../shared/events';
 import { connectClient, temporalTarget } from '../temporal';
 import { resolveEventsSecret } from './events-secret';
-import { resolveOpsToken } from './ops-token';
+import { describeOpsSignIn } from './ops-token';
 import { startIngress } from './server';
 
 async function main(): Promise<void> {
@@ -20,13 +20,10 @@ async function main(): Promise<void> {
   const tracing = startTracing(loadObservabilityConfig());
   const client = await connectClient(target);
   const server = await startIngress({ config, keys, client, cyclr: createCyclrClient(config) });
-  const opsToken = resolveOpsToken(config);
   console.log(
     `ingress on http://${config.INGRESS_HOST}:${config.INGRESS_PORT} (public ${config.PUBLIC_BASE_URL}), Temporal ${target.connectionOptions.address} namespace ${target.namespace}`,
   );
-  console.log(
-    `  ops page ${config.PUBLIC_BASE_URL}/ops (token: ${opsToken.file ? `in ${opsToken.file}` : 'OPS_TOKEN'})`,
-  );
+  console.log(`  ops page ${config.PUBLIC_BASE_URL}/ops (${describeOpsSignIn(config)})`);
   const events = resolveEventsSecret(config);
   console.log(
     `  onboarding events ${config.PUBLIC_BASE_URL}${EVENTS_PATH} ${events ? `(signing secret: ${events.file ? `in ${events.file}` : 'EVENTS_HMAC_SECRET'})` : '(off: set EVENTS_HMAC_SECRET)'}`,

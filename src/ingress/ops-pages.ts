@@ -21,6 +21,8 @@ export interface PageContext {
   refresh?: number;
   /** URL answering the onboarding's `version`; the page reloads when the answer changes. */
   watch?: { url: string; version: string };
+  /** Go on to this page of ours at once (a same-site navigation, after a sign-in). */
+  continueTo?: string;
 }
 
 const when = (d: Date | string | null | undefined) =>
@@ -39,6 +41,7 @@ export function layout(ctx: PageContext, title: string, body: string): string {
     : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
+${ctx.continueTo ? `<meta http-equiv="refresh" content="0;url=${e(ctx.continueTo)}">` : ''}
 <title>${e(title)} · Dynamics onboarding ops</title><link rel="stylesheet" href="/ops/assets/ops.css"></head>
 <body${ctx.refresh ? ` data-refresh="${ctx.refresh}"` : ''}${ctx.watch ? ` data-watch="${e(ctx.watch.url)}" data-version="${e(ctx.watch.version)}"` : ''}><header><a href="/ops">Dynamics CRM onboarding · ops</a>${ctx.session ? '<a href="/ops/app">Shared app</a>' : ''}${who}</header>
 <main>${body}</main><script src="/ops/assets/ops.js"></script></body></html>`;
@@ -60,6 +63,66 @@ ${opts.problem ? `<p class="problem card">${e(opts.problem)}</p>` : ''}
 <input type="password" id="token" name="token" autocomplete="current-password" required>
 <div><button type="submit">Sign in</button></div>
 </form></div>`,
+  );
+}
+
+/** Where the "Sign in with Microsoft" link starts the OpenID Connect sign-in. */
+export const oidcStartPath = (next: string, prompt?: 'select_account') =>
+  `/ops/oidc/start?${new URLSearchParams({ next, ...(prompt ? { prompt } : {}) })}`;
+
+/** The sign-in page when the ops page signs people in with OpenID Connect: no token, no name field. */
+export function oidcLoginPage(opts: {
+  issuer: string;
+  next?: string;
+  problem?: string;
+  /** Just signed out: offer to end the Microsoft session in this browser too. */
+  signedOut?: { endSessionUrl?: string };
+}): string {
+  const next = opts.next ?? '/ops';
+  return layout(
+    {},
+    'Sign in',
+    `<h1>Sign in</h1>
+<div class="card">
+${opts.problem ? `<p class="problem card">${e(opts.problem)}</p>` : ''}
+${opts.signedOut ? `<p class="flash card" id="signed-out">You are signed out of the ops page.</p>` : ''}
+<p>Sign in with your work account. Your verified name is recorded in the onboarding's history with every action you take.</p>
+<a class="button" id="oidc-sign-in" href="${e(oidcStartPath(next))}">Sign in with Microsoft</a>
+<p class="muted">Identity provider: ${e(opts.issuer)}</p>
+${
+  opts.signedOut?.endSessionUrl
+    ? `<p class="muted">Your Microsoft account may still be signed in in this browser: <a id="end-session" href="${e(opts.signedOut.endSessionUrl)}">sign out of Microsoft too</a>.</p>`
+    : ''
+}
+</div>`,
+  );
+}
+
+/** A sign-in that did not let the person in: what happened, and a way to try again. */
+export function oidcProblemPage(
+  title: string,
+  paragraphs: string[],
+  retry: { href: string; label: string },
+): string {
+  return layout(
+    {},
+    title,
+    `<h1>${e(title)}</h1><div class="card problem" id="sign-in-problem">${paragraphs.map((p) => `<p>${e(p)}</p>`).join('')}</div>
+<a class="button" id="retry" href="${e(retry.href)}">${e(retry.label)}</a>`,
+  );
+}
+
+/**
+ * After a sign-in: the session cookie is SameSite=Strict, and a browser does not send it on the
+ * redirect that ends a chain started on the identity provider's site; a navigation from this page
+ * (refresh, or the link) is same-site, so it does.
+ */
+export function signedInPage(ctx: PageContext, next: string): string {
+  return layout(
+    { ...ctx, continueTo: next },
+    'Signed in',
+    `<h1>Signed in</h1><p class="card flash">Signed in as <b>${e(ctx.session?.by ?? '')}</b>.</p>
+<a class="button" id="continue" href="${e(next)}">Continue to the ops page</a>`,
   );
 }
 

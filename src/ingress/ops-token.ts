@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Config } from '../config';
+import { opsOidcSettings, type Config } from '../config';
 
 export interface OpsToken {
   token: string;
@@ -19,4 +19,16 @@ export function resolveOpsToken(config: Config): OpsToken {
   const token = randomBytes(24).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return { token, file };
+}
+
+/**
+ * How ops sign in, for the start-up lines: with OpenID Connect, the issuer, the app and the
+ * redirect URI that must be registered on it; otherwise where the token is (never the token).
+ */
+export function describeOpsSignIn(config: Config): string {
+  const oidc = opsOidcSettings(config);
+  if (oidc)
+    return `sign in with Microsoft: OpenID Connect at ${oidc.issuer}, app ${oidc.clientId}, redirect URI ${oidc.redirectUri} (register it on the app)`;
+  const token = resolveOpsToken(config);
+  return `sign in with ${token.file ? `the token in ${token.file}` : 'OPS_TOKEN'}`;
 }

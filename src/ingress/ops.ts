@@ -1,11 +1,13 @@
-// The ops page: /ops. Sign in with the ops token; list onboardings by step (visibility query on
+// The ops page: /ops. Sign in with the partner's Entra tenant (OpenID Connect, ops-oidc.ts) when
+// configured, else with the ops token; list onboardings by step (visibility query on
 // OnboardingStep); open one for its status, links, last error and timeline; send consentGranted or
 // resourceCorrected after a confirmation. Signals carry `by` = the signed-in person, so the
 // workflow history records who did what.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import type { Config } from '../config';
+import { OPS_OIDC_CALLBACK_PATH, opsOidcSettings, type Config } from '../config';
+import { visible } from '../shared/terminal-text';
 import { consentGrantedSignal, resourceCorrectedSignal } from '../shared/messages';
 import { onboardingWorkflowId } from '../shared/names';
 import { STEPS } from '../shared/steps';
@@ -19,6 +21,7 @@ import { RateLimit } from './link-limits';
 import { LoginThrottle, type LoginAttempt } from './login-throttle';
 import { onboardingActions, registerOpsActions } from './ops-actions';
 import type { OpsAuth, OpsSession } from './ops-auth';
+import { OpsOidc, type OpsIdentity } from './ops-oidc';
 import { OPS_CSS, OPS_JS } from './ops-assets';
 import { listOnboardings, statusOf } from './ops-queries';
 import {
@@ -28,6 +31,10 @@ import {
   listPage,
   loginPage,
   messagePage,
+  oidcLoginPage,
+  oidcProblemPage,
+  oidcStartPath,
+  signedInPage,
   statusVersion,
   type PageContext,
 } from './ops-pages';
@@ -52,6 +59,9 @@ export function opsRouter(
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   const throttle = new LoginThrottle();
+  // With OpenID Connect configured, people sign in with their work account and nothing else.
+  const oidcSettings = opsOidcSettings(config);
+  const oidc = oidcSettings ? new OpsOidc(oidcSettings, config.HTTP_TIMEOUT_MS) : undefined;
   // Signals the page sends one onboarding, whoever sends them: a stuck button or a script cannot
   // grow its history without bound.
   const actions = new RateLimit(ACTIONS_PER_ONBOARDING, 10 * 60_000);
@@ -85,8 +95,25 @@ export function opsRouter(
   router.get('/ops/assets/ops.css', (_req, res) => res.type('css').send(OPS_CSS));
   router.get('/ops/assets/ops.js', (_req, res) => res.type('js').send(OPS_JS));
 
-  router.get('/ops/login', (req, res) => html(res, 200, loginPage({ next: safeNext(str(req.query.next)) })));
+  router.get('/ops/login', async (req, res) => {
+    const next = safeNext(str(req.query.next));
+    if (!oidc) return html(res, 200, loginPage({ next }));
+    const signedOut =
+      req.query['signed-out'] === '1'
+        ? { endSessionUrl: await oidc.endSessionUrl(`${config.PUBLIC_BASE_URL}/ops/login`) }
+        : undefined;
+    html(res, 200, oidcLoginPage({ issuer: oidc.settings.issuer, next, signedOut }));
+  });
   router.post('/ops/login', form, (req, res) => {
+    if (oidc)
+      return html(
+        res,
+        403,
+        oidcLoginPage({
+          issuer: oidc.settings.issuer,
+          problem: 'Refused: the ops token sign-in is off here; sign in with Microsoft.',
+        }),
+      );
     const next = safeNext(str(req.body?.next));
     const name = loginNameSchema.safeParse(str(req.body?.name) ?? '');
     if (!name.success)
@@ -166,7 +193,67 @@ export function opsRouter(
 
   router.post('/ops/logout', form, requireOps, (req, res) => {
     auth.endSession(req, res);
-    res.redirect(303, '/ops/login');
+    res.redirect(303, oidc ? '/ops/login?signed-out=1' : '/ops/login');
+  });
+
+  // OpenID Connect: off (404) unless configured.
+  const notConfigured = (res: Response) =>
+    html(
+      res,
+      404,
+      messagePage(
+        {},
+        'Not found',
+        ['OpenID Connect sign-in is not configured here: sign in with the ops token.'],
+        '/ops/login',
+      ),
+    );
+  router.get('/ops/oidc/start', async (req, res) => {
+    if (!oidc) return notConfigured(res);
+    const next = safeNext(str(req.query.next));
+    const started = await oidc.start(
+      next,
+      req.query.prompt === 'select_account' ? 'select_account' : undefined,
+    );
+    if ('problem' in started)
+      return html(
+        res.set('Retry-After', '30'),
+        503,
+        oidcLoginPage({ issuer: oidc.settings.issuer, next, problem: started.problem }),
+      );
+    auth.startFlow(res, started.flow);
+    res.set('Cache-Control', 'no-store').redirect(302, started.url);
+  });
+  router.get(OPS_OIDC_CALLBACK_PATH, async (req, res) => {
+    if (!oidc) return notConfigured(res);
+    // The cookie is cleared whatever the outcome: each sign-in's answer is taken once.
+    const flow = auth.takeFlow(req, res);
+    const query = new URL(req.originalUrl, 'http://callback').searchParams;
+    const outcome = await oidc.callback(query, flow);
+    if (outcome.kind === 'refused')
+      return html(
+        res,
+        outcome.status,
+        oidcProblemPage('Not signed in', [outcome.problem], {
+          href: oidcStartPath(flow?.next ?? '/ops'),
+          label: 'Sign in again',
+        }),
+      );
+    const who = describe(outcome.who);
+    if (outcome.kind === 'not-allowed') {
+      console.warn(visible(`ops sign-in refused: ${who}: not in an allowed group or app role`));
+      return html(
+        res,
+        403,
+        oidcProblemPage('Not allowed', notAllowed(outcome.who, oidc.settings), {
+          href: oidcStartPath('/ops', 'select_account'),
+          label: 'Sign in with another account',
+        }),
+      );
+    }
+    console.log(visible(`ops sign-in: ${who}`));
+    const session = auth.startSession(res, outcome.who.by, outcome.who);
+    html(res, 200, signedInPage({ session, csrf: auth.csrfToken(session) }, outcome.next));
   });
 
   router.get('/ops', requireOps, async (req, res) => {
@@ -325,6 +412,32 @@ const waitText = (seconds: number) =>
 
 /** Who the signal records: the signed-in person, and where it came from. */
 const byOf = (session: OpsSession) => `${session.by} (ops page)`.slice(0, 200);
+
+/** A verified identity for the ingress log. */
+const describe = (who: OpsIdentity) => `${who.by} (oid ${who.oid ?? 'none'}, tenant ${who.tid ?? 'none'})`;
+
+/** Why a verified person may not use the page, and who can change that. */
+function notAllowed(who: OpsIdentity, settings: NonNullable<ReturnType<typeof opsOidcSettings>>): string[] {
+  const what = [
+    ...(settings.allowedGroups.length
+      ? [`the group${settings.allowedGroups.length > 1 ? 's' : ''} ${settings.allowedGroups.join(', ')}`]
+      : []),
+    ...(settings.allowedRoles.length
+      ? [
+          `the app role${settings.allowedRoles.length > 1 ? 's' : ''} ${settings.allowedRoles.join(', ')} of the ops page's app (${settings.clientId})`,
+        ]
+      : []),
+  ].join(', or ');
+  return [
+    `Signed in as ${who.by}, but not in the group or app role that may use this page.`,
+    `Ask an administrator of your Microsoft Entra tenant to add you to ${what}, then sign in again.`,
+    ...(who.groupsOverage
+      ? [
+          'Microsoft left your groups out of the sign-in (you are in more groups than a token carries): an app role works whatever the number of groups.',
+        ]
+      : []),
+  ];
+}
 
 /** Only our own pages are redirect targets after sign-in. */
 function safeNext(next: string | undefined): string {

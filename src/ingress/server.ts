@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import express, { type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
 import type { CyclrClient } from '../clients/cyclr';
-import type { Config } from '../config';
+import { opsOidcSettings, type Config } from '../config';
 import type { KeyRing } from '../secrets/keys';
 import { EVENTS_PATH } from '../shared/events';
 import { visible } from '../shared/terminal-text';
@@ -31,8 +31,12 @@ export function createIngressApp(deps: IngressDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   if (config.INGRESS_TRUST_PROXY !== undefined) app.set('trust proxy', config.INGRESS_TRUST_PROXY);
+  // With OpenID Connect configured the shared ops token is not used (nor generated).
+  const oidc = opsOidcSettings(config);
   const auth = new OpsAuth(
-    resolveOpsToken(config).token,
+    oidc
+      ? { kind: 'oidc', issuer: oidc.issuer, clientId: oidc.clientId }
+      : { kind: 'token', token: resolveOpsToken(config).token },
     keys.stateSigningKey,
     config.PUBLIC_BASE_URL.startsWith('https:'),
   );
