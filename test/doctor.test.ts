@@ -15,13 +15,21 @@ import { waitUntil } from '../src/demo/sample-onboarding';
 import { startOnboarding } from './helpers/flow';
 import { startHarness, type Harness } from './helpers/harness';
 import { until } from './helpers/until';
+import { OpsClient } from './helpers/ops';
+import { configWith } from './helpers/ops-oidc';
+import { freePort } from './helpers/harness';
+import { createCyclrClient } from '../src/clients/cyclr';
+import { startIngress } from '../src/ingress/server';
+import { escapeHtml } from '../src/ingress/pages';
 
 const run = promisify(execFile);
 const root = resolve(__dirname, '..');
 let h: Harness;
 
+const OPS_TOKEN = 'doctor-test-ops-token-0123456789abcdef';
+
 before(async () => {
-  h = await startHarness('dev-server');
+  h = await startHarness('dev-server', { OPS_TOKEN });
 });
 after(async () => {
   await h?.close();
@@ -232,5 +240,50 @@ test('nothing polls the task queue: the worker line fails and says to start one'
     assert.match(worker.fix!, /npm run worker/);
   } finally {
     await h.startWorker();
+  }
+});
+
+test('the ops page shows the same report: every check with what it found, a failing one with its fix', async () => {
+  const ops = new OpsClient(h.ingressUrl);
+  assert.equal((await ops.login('Olga Ops', OPS_TOKEN)).status, 303);
+  const page = await ops.request('/ops/doctor');
+  assert.equal(page.status, 200);
+  assert.match(page.body, /id="doctor-verdict">All checks passed\./);
+  const report = await doctor();
+  for (const c of report.checks) assert.ok(page.body.includes(`<td>${escapeHtml(c.name)}</td>`), c.name);
+
+  // An ingress whose Cyclr credentials are wrong shows that line failed, with the fix, and no secret.
+  const port = await freePort();
+  const config = configWith(h, {
+    CYCLR_CLIENT_SECRET: 'not-the-cyclr-secret-0123456789',
+    INGRESS_PORT: String(port),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+  });
+  const broken = await startIngress({
+    config,
+    keys: h.keys,
+    client: h.env.client,
+    cyclr: createCyclrClient(config),
+  });
+  try {
+    const other = new OpsClient(config.PUBLIC_BASE_URL);
+    assert.equal((await other.login('Olga Ops', OPS_TOKEN)).status, 303);
+    const bad = await other.request('/ops/doctor');
+    // (This ingress's consent callback is not among the app's redirect URIs either: said too.)
+    assert.match(bad.body, /id="doctor-verdict">2 checks failed/);
+    assert.match(
+      bad.body,
+      /<tr class="check failed">.*<td>redirect URIs<\/td><td>missing http:\/\/127\.0\.0\.1:\d+\/callbacks\/consent/,
+    );
+    assert.match(
+      bad.body,
+      /<tr class="check failed">.*<td>Cyclr<\/td>.*<p class="fix"><b>Fix:<\/b> [^<]*CYCLR_CLIENT_SECRET/,
+    );
+    for (const secret of [...SECRETS(), config.CYCLR_CLIENT_SECRET]) assert.ok(!bad.body.includes(secret));
+    // Without a session, no report.
+    assert.equal((await new OpsClient(config.PUBLIC_BASE_URL).request('/ops/doctor')).status, 303);
+  } finally {
+    broken.closeAllConnections();
+    await new Promise((r) => broken.close(r));
   }
 });

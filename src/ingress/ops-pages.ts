@@ -43,7 +43,7 @@ export function layout(ctx: PageContext, title: string, body: string): string {
 <meta name="viewport" content="width=device-width,initial-scale=1">
 ${ctx.continueTo ? `<meta http-equiv="refresh" content="0;url=${e(ctx.continueTo)}">` : ''}
 <title>${e(title)} · Dynamics onboarding ops</title><link rel="stylesheet" href="/ops/assets/ops.css"></head>
-<body${ctx.refresh ? ` data-refresh="${ctx.refresh}"` : ''}${ctx.watch ? ` data-watch="${e(ctx.watch.url)}" data-version="${e(ctx.watch.version)}"` : ''}><header><a href="/ops">Dynamics CRM onboarding · ops</a>${ctx.session ? '<a href="/ops/app">Shared app</a>' : ''}${who}</header>
+<body${ctx.refresh ? ` data-refresh="${ctx.refresh}"` : ''}${ctx.watch ? ` data-watch="${e(ctx.watch.url)}" data-version="${e(ctx.watch.version)}"` : ''}><header><a href="/ops">Dynamics CRM onboarding · ops</a>${ctx.session ? '<a href="/ops/app">Shared app</a><a href="/ops/doctor">Setup check</a>' : ''}${who}</header>
 <main>${body}</main><script src="/ops/assets/ops.js"></script></body></html>`;
 }
 

@@ -20,6 +20,7 @@ import {
 import { RateLimit } from './link-limits';
 import { LoginThrottle, type LoginAttempt } from './login-throttle';
 import { onboardingActions, registerOpsActions } from './ops-actions';
+import { registerOpsDoctor } from './ops-doctor';
 import type { OpsAuth, OpsSession } from './ops-auth';
 import { OpsOidc, type OpsIdentity } from './ops-oidc';
 import { OPS_CSS, OPS_JS } from './ops-assets';
@@ -394,6 +395,7 @@ export function opsRouter(
   });
   // Report a sign-in error, offboard, the shared app and its renewal (ops-actions.ts).
   registerOpsActions(router, { client, config, form, requireOps, byOf });
+  registerOpsDoctor(router, { client, config, requireOps });
 
   return router;
 }
