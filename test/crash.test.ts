@@ -7,9 +7,11 @@ import { adminConsents, connectorInstalledByHand, startOnboarding, userSignsIn }
 import { startHarness, type Harness } from './helpers/harness';
 import { until } from './helpers/until';
 import { spawnWorker, type WorkerProcess } from './helpers/worker-process';
+import { runsAlone } from './helpers/runs-alone';
 
 let h: Harness;
 const workers: WorkerProcess[] = [];
+runsAlone();
 before(async () => {
   h = await startHarness('dev-server');
   await h.stopWorker(); // only the child processes work here

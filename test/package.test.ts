@@ -20,6 +20,7 @@ import { startSimulators } from '../simulators/server';
 import { startDevServer, type DevServer } from './helpers/dev-server';
 import { freePort } from './helpers/harness';
 import { SimControl } from './helpers/sim-control';
+import { runsAlone } from './helpers/runs-alone';
 
 const root = resolve(__dirname, '..');
 const NAMESPACE = 'onboarding';
@@ -109,6 +110,7 @@ async function waitingFor(account: string, what: WaitingFor): Promise<Onboarding
   return status!;
 }
 
+runsAlone();
 before(async () => {
   // Docker's `COPY . .`, then the build stage's RUN, from inside the copied context.
   await buildStep(root, [join(root, 'scripts', 'build-image.mjs'), 'context', root, join(work, 'src')]);

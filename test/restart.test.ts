@@ -31,6 +31,7 @@ import { startSimulators, type RunningSimulators } from '../simulators/server';
 import { freePort, workflowBundle } from './helpers/harness';
 import { SimControl, type Customer } from './helpers/sim-control';
 import { spawnWorker, type WorkerProcess } from './helpers/worker-process';
+import { runsAlone } from './helpers/runs-alone';
 
 const ONBOARDINGS = 3;
 /** The chaos plan: each entry after a random pause of 1-3 s. */
@@ -89,6 +90,7 @@ async function startWorker(): Promise<void> {
   }
 }
 
+runsAlone();
 before(async () => {
   port = await freePort();
   await startServer();

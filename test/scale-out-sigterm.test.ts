@@ -9,9 +9,11 @@ import { freePort, startHarness, type Harness } from './helpers/harness';
 import type { Customer } from './helpers/sim-control';
 import { until } from './helpers/until';
 import { spawnWorker, type WorkerProcess } from './helpers/worker-process';
+import { runsAlone } from './helpers/runs-alone';
 
 let h: Harness;
 const workers: WorkerProcess[] = [];
+runsAlone();
 before(async () => {
   h = await startHarness('dev-server');
   await h.stopWorker(); // only the child processes work here

@@ -1,4 +1,4 @@
-// Soak: SOAK_N onboardings (default 40; the figure is 200: SOAK_N=200) while 20% of the
+// Soak: SOAK_N onboardings (default 40; SOAK_N=200 for a longer run) while 20% of the
 // product's calls to Graph, the identity token endpoint and the Cyclr API fail at random (503 with
 // Retry-After, 429 throttling, connections dropped before or after the write was applied). Every
 // onboarding ends verified and the simulators count no duplicate app, secret, connector or
@@ -10,12 +10,14 @@ import { followLink } from '../src/demo/person';
 import { waitUntil } from '../src/demo/sample-onboarding';
 import { startOnboarding } from './helpers/flow';
 import { startHarness, type Harness } from './helpers/harness';
+import { runsAlone } from './helpers/runs-alone';
 
 const N = Number(process.env.SOAK_N ?? 40);
 const PARALLEL = Number(process.env.SOAK_PARALLEL ?? 10);
 const FAILURE_RATE = 0.2;
 
 let h: Harness;
+runsAlone();
 before(async () => {
   h = await startHarness('dev-server');
 });

@@ -1,13 +1,13 @@
 // A real Temporal server (dev server or time-skipping test server), the simulators on an
 // ephemeral port, the HTTP ingress and a worker: the whole product, per test file.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { createCyclrClient } from '../../src/clients/cyclr';
 import { dataConverter } from '../../src/codec/data-converter';
 import { codecServerOptions, startCodecServer } from '../../src/codec/server';
@@ -15,11 +15,13 @@ import { loadConfig, type Config } from '../../src/config';
 import { temporalCliPath, temporalTestServerPath } from '../../src/embedded/binaries';
 import { startIngress } from '../../src/ingress/server';
 import { loadKeyRing, type KeyRing } from '../../src/secrets/keys';
-import { bundleVariantPath, workflowBundleOptions } from '../../src/observability/workflow-modules';
 import { createWorker } from '../../src/worker-setup';
 import { onboardingStepKey } from '../../src/workflows/onboarding-state';
 import { startSimulators } from '../../simulators/server';
 import { SimControl } from './sim-control';
+import { workflowBundle } from './workflow-bundle';
+
+export { workflowBundle };
 
 export async function freePort(): Promise<number> {
   const server: Server = createServer();
@@ -28,35 +30,6 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
-
-const bundles = new Map<boolean, Promise<{ code: string; codePath: string }>>();
-let bundleDir: string | undefined;
-/**
- * Bundled once per test process and variant (with workflow spans or without, as a worker with or
- * without traces loads); also written to files for worker child processes (WORKFLOW_BUNDLE_PATH).
- */
-export function workflowBundle(tracing = false): Promise<{ code: string; codePath: string }> {
-  let bundle = bundles.get(tracing);
-  if (!bundle) {
-    bundle = bundleWorkflowCode({ ...workflowBundleOptions(tracing), logger: quietLogger }).then((b) => {
-      bundleDir ??= mkdtempSync(join(tmpdir(), 'onboarding-bundle-'));
-      const codePath = bundleVariantPath(join(bundleDir, 'workflow-bundle.js'), tracing);
-      writeFileSync(codePath, b.code);
-      return { code: b.code, codePath };
-    });
-    bundles.set(tracing, bundle);
-  }
-  return bundle;
-}
-
-const quietLogger = {
-  trace() {},
-  debug() {},
-  info() {},
-  warn: console.warn,
-  error: console.error,
-  log() {},
-} as never;
 
 export interface Harness {
   env: TestWorkflowEnvironment;
