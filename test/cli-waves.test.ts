@@ -12,14 +12,12 @@ import { cli, cliUntilInterrupted } from './helpers/cli';
 import { startHarness, type Harness } from './helpers/harness';
 import type { Customer } from './helpers/sim-control';
 import { until } from './helpers/until';
-import { runsAlone } from './helpers/runs-alone';
 
 let h: Harness;
 const dir = mkdtempSync(join(tmpdir(), 'onboarding-waves-'));
 const WAVE = 200;
 let customers: Customer[] = [];
 
-runsAlone();
 before(async () => {
   h = await startHarness('dev-server');
   // The wave's onboardings are only started, not run: no worker until the wave is over.

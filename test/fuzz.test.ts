@@ -27,7 +27,6 @@ import {
 import { adminConsents, startOnboarding, userSignsIn } from './helpers/flow';
 import { startHarness, type Harness } from './helpers/harness';
 import { allWorkflowIds } from './helpers/leaks';
-import { runsAlone } from './helpers/runs-alone';
 
 const run = promisify(execFile);
 // Signals are kept to a few hundred at a modest rate: each is a history event, and a flood of
@@ -36,7 +35,6 @@ const RUNS = { signals: 300, cliSignals: 40, events: 2000, callbacks: 2000, opsC
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 100000);
 
 let h: Harness;
-runsAlone();
 before(async () => {
   h = await startHarness('dev-server', { EVENTS_HMAC_SECRET: randomBytes(32).toString('hex') });
 });

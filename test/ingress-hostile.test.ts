@@ -23,7 +23,6 @@ import { postEvent, signedEvent } from './helpers/events';
 import { OpsClient } from './helpers/ops';
 import { until } from './helpers/until';
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook';
-import { runsAlone } from './helpers/runs-alone';
 
 const run = promisify(execFile);
 const root = resolve(__dirname, '..');
@@ -31,7 +30,6 @@ const OPS_TOKEN = 'hostile-test-ops-token-0123456789';
 
 let h: Harness;
 let hooks: WebhookReceiver;
-runsAlone();
 before(async () => {
   hooks = await startWebhookReceiver();
   h = await startHarness('dev-server', {

@@ -11,11 +11,9 @@ import { APP_REGISTRATION_WORKFLOW_TYPE, appRegistrationWorkflowId, TASK_QUEUE }
 import { startOnboarding } from './helpers/flow';
 import { startHarness, type Harness } from './helpers/harness';
 import { until } from './helpers/until';
-import { runsAlone } from './helpers/runs-alone';
 
 const N = 50;
 let h: Harness;
-runsAlone();
 before(async () => {
   h = await startHarness('dev-server');
 });

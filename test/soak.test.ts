@@ -1,4 +1,4 @@
-// Soak: SOAK_N onboardings (default 40; SOAK_N=200 for a longer run) while 20% of the
+// Soak: SOAK_N onboardings (default 24; SOAK_N=200 for a longer run) while 20% of the
 // product's calls to Graph, the identity token endpoint and the Cyclr API fail at random (503 with
 // Retry-After, 429 throttling, connections dropped before or after the write was applied). Every
 // onboarding ends verified and the simulators count no duplicate app, secret, connector or
@@ -12,7 +12,7 @@ import { startOnboarding } from './helpers/flow';
 import { startHarness, type Harness } from './helpers/harness';
 import { runsAlone } from './helpers/runs-alone';
 
-const N = Number(process.env.SOAK_N ?? 40);
+const N = Number(process.env.SOAK_N ?? 24);
 const PARALLEL = Number(process.env.SOAK_PARALLEL ?? 10);
 const FAILURE_RATE = 0.2;
 

@@ -380,6 +380,9 @@ test('a long history continues as new mid-wait and the onboarding goes on where 
       error: 'access_denied',
       errorDescription: `AADSTS65004: no ${i}`,
     });
+  // The time-skipping server moves the continued run on only when time moves (it is locked
+  // between awaits of a result): let a second pass, as it would.
+  await env.sleep('1 second');
   world.consented = true;
   await handle.signal(consentGrantedSignal, { by: 'ops' });
   await waitingFor(handle, 'sign-in', 1);
@@ -404,6 +407,7 @@ test('identical signals alone (nothing new to wake the wait) still make a long r
     errorDescription: 'AADSTS65004: User declined to consent to access the app.',
   };
   for (let i = 0; i < 40; i++) await handle.signal(consentFailedSignal, same);
+  await env.sleep('1 second'); // as above: the continued run moves on when time does
   const status = await until(
     handle,
     (s) => s.timeline.some((t) => t.event === 'continued as new'),
