@@ -98,8 +98,12 @@ const schema = z.object({
   INGRESS_TRUST_PROXY: trustProxy,
   /** The codec server's "trust proxy", in the same forms, when it is behind a reverse proxy. */
   CODEC_TRUST_PROXY: trustProxy,
-  /** How long the sign-in link hands out the same Cyclr token again (0: a new one every time). */
-  SIGNIN_TOKEN_REUSE_SECONDS: z.coerce.number().int().min(0).max(300).default(60),
+  /**
+   * How long the sign-in link hands out the same Cyclr token again. Off by default: Cyclr's token
+   * is single-use, so a link scanner or an abandoned first try would leave the user a spent one;
+   * SIGNIN_TOKENS_PER_LINK bounds the new ones.
+   */
+  SIGNIN_TOKEN_REUSE_SECONDS: z.coerce.number().int().min(0).max(300).default(0),
   /** New Cyclr sign-in tokens one sign-in link may ask for in 15 minutes. */
   SIGNIN_TOKENS_PER_LINK: z.coerce.number().int().min(1).max(100).default(10),
 

@@ -173,3 +173,17 @@ test('a non-admin who opens the admin consent link: Need admin approval, back; t
   assert.ok(status.consentUrl);
   await handle.cancel();
 });
+
+test('the sign-in link opened by a link scanner first: the user opening it next still signs in, verified', async () => {
+  const customer = await h.sim.seedCustomer();
+  const handle = await startOnboarding(h, customer);
+  await adminConsents(h, customer);
+  const status = await waitUntil(h.env.client, handle.workflowId, 'sign-in');
+  // The scanner follows the redirects as far as Microsoft's sign-in page: Cyclr's token is spent.
+  const scanned = await fetch(status.signInUrl!);
+  assert.match(await scanned.text(), /Sign in/);
+  const visit = await followLink(status.signInUrl!, { username: customer.user });
+  assert.match(visit.body, /Connected/);
+  const result: OnboardingResult = await handle.result();
+  assert.equal(result.outcome, 'verified');
+});

@@ -36,6 +36,7 @@ before(async () => {
     NOTIFY_WEBHOOK_URL: hooks.url,
     OPS_TOKEN,
     EVENTS_HMAC_SECRET: 'e'.repeat(40),
+    SIGNIN_TOKEN_REUSE_SECONDS: '60',
   });
 });
 after(async () => {
