@@ -3,11 +3,12 @@
 // over the run here, so that one waiting for its turn rarely holds a slot idle. Run with
 // `node --import tsx`: each file's process inherits it.
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 
-const root = join(import.meta.dirname, '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CONCURRENCY = 3;
 // For a whole file: the longest (the production package: two installs and a build) takes minutes.
 const TIMEOUT_MS = 600_000;
