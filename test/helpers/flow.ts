@@ -41,9 +41,19 @@ export async function adminConsents(
   return followLink(status.consentUrl, { username, decision });
 }
 
-/** The customer's user opens the sign-in link and signs in. */
-export async function userSignsIn(h: Harness, customer: Customer, username = customer.user) {
-  const status = await waitUntil(h.env.client, onboardingWorkflowId(customer.accountId), 'sign-in');
+/** The customer's user opens the sign-in link and signs in (once it is there, within `timeoutMs`). */
+export async function userSignsIn(
+  h: Harness,
+  customer: Customer,
+  username = customer.user,
+  timeoutMs?: number,
+) {
+  const status = await waitUntil(
+    h.env.client,
+    onboardingWorkflowId(customer.accountId),
+    'sign-in',
+    timeoutMs,
+  );
   assert.ok(status.signInUrl, 'a sign-in link is published while waiting for sign-in');
   return followLink(status.signInUrl, { username });
 }
