@@ -4,18 +4,17 @@
 // consent granted; a tenant user outside the group and role sees the 403 page. Screenshots go to
 // artifacts/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
 import { waitUntil } from '../src/demo/sample-onboarding';
 import { statusQuery } from '../src/shared/messages';
+import { launchChromium, requireChromium } from './helpers/chromium';
 import { startHarness, type Harness } from './helpers/harness';
 import { startOnboarding } from './helpers/flow';
 import { startOidcIngress, type OidcIngress } from './helpers/ops-oidc';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '..', 'artifacts');
 
 let h: Harness;
@@ -24,28 +23,13 @@ const contexts: BrowserContext[] = [];
 
 /** A fresh browser (its own cookies), as Playwright takes a fresh --user-data-dir. */
 async function freshBrowser(): Promise<BrowserContext> {
-  const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ops-oidc-browser-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-  });
+  const context = await launchChromium('ops-oidc-browser-');
   contexts.push(context);
   return context;
 }
 
 before(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run scripts/install-chromium.sh (apt-get install chromium)`);
+  requireChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   h = await startHarness('dev-server');
   oidc = await startOidcIngress(h);

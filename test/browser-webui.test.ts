@@ -3,40 +3,24 @@
 // onboarding opened in the UI (Debian's headless Chromium, driven by playwright-core) shows its
 // input and result decoded as JSON. Screenshot in artifacts/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { type BrowserContext } from 'playwright-core';
 import type { OnboardingResult } from '../src/shared/status';
 import { adminConsents, startOnboarding, userSignsIn } from './helpers/flow';
+import { launchChromium, requireChromium } from './helpers/chromium';
 import { startHarness, type Harness } from './helpers/harness';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '..', 'artifacts');
 
 let h: Harness;
 let browser: BrowserContext;
 before(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run scripts/install-chromium.sh (apt-get install chromium)`);
+  requireChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   h = await startHarness('dev-server', {}, { webUi: true });
-  browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'webui-browser-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-  });
+  browser = await launchChromium('webui-browser-');
 });
 after(async () => {
   await browser?.close();

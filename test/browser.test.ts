@@ -2,19 +2,18 @@
 // person signs in, follows one onboarding from the event to verified, and drives its AADSTS500011
 // correction and its AADSTS65001 consent from the page. Screenshots go to artifacts/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
 import { followLink } from '../src/demo/person';
 import { onboardingWorkflowId } from '../src/shared/names';
 import type { Step } from '../src/shared/steps';
+import { launchChromium, requireChromium } from './helpers/chromium';
 import { startHarness, type Harness } from './helpers/harness';
 import { postEvent, signedEvent } from './helpers/events';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '..', 'artifacts');
 const OPS_TOKEN = randomBytes(24).toString('base64url');
 const EVENTS_SECRET = randomBytes(32).toString('hex');
@@ -22,26 +21,10 @@ const EVENTS_SECRET = randomBytes(32).toString('hex');
 let h: Harness;
 let browser: BrowserContext;
 before(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run scripts/install-chromium.sh (apt-get install chromium)`);
+  requireChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   h = await startHarness('dev-server', { OPS_TOKEN, EVENTS_HMAC_SECRET: EVENTS_SECRET });
-  // A persistent context is how Playwright takes a fresh --user-data-dir.
-  browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ops-browser-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-  });
+  browser = await launchChromium('ops-browser-');
 });
 after(async () => {
   await browser?.close();
