@@ -19,6 +19,7 @@ import {
 import { generate } from 'selfsigned';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { startSimulators } from '../simulators/server.js';
+import { unescapeHtml } from './helpers/html';
 
 const DYNAMICS = '00000007-0000-0000-c000-000000000000';
 const USER_IMPERSONATION = '78ce3f0f-a1ce-49c2-8cde-64b5c0896db4';
@@ -243,14 +244,6 @@ async function rejection(p: Promise<unknown>): Promise<ServerError> {
   }
   assert.fail('MSAL returned a token');
 }
-
-const unescapeHtml = (s: string) =>
-  s
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 
 /** The sign-in page's single form: its action and hidden fields (README "Conventions"). */
 function parseForm(html: string): { action: string; fields: Record<string, string> } {

@@ -23,6 +23,7 @@ import {
   type OidcIngress,
   type OpsSignInApp,
 } from './helpers/ops-oidc';
+import { unescapeHtml } from './helpers/html';
 
 let h: Harness;
 let oidc: OidcIngress;
@@ -42,14 +43,6 @@ after(async () => {
 
 const configWith = (overrides: Record<string, string>) => harnessConfigWith(h, overrides);
 const oidcSettings = (port: number) => harnessOidcSettings(h, app, port);
-
-const unescapeHtml = (s: string) =>
-  s
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 
 /** The path and query of a URL of the ingress. */
 const local = (url: string) => {

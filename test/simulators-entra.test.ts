@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { startSimulators } from '../simulators/server.js';
+import { unescapeHtml } from './helpers/html';
 
 const PARTNER = '11111111-1111-4111-8111-111111111111';
 const OPS_APP = '33333333-3333-4333-8333-333333333333';
@@ -60,14 +61,6 @@ async function sim(method: string, path: string, body?: unknown): Promise<Json> 
   assert.ok(r.status < 300, `control ${method} ${path} -> ${r.status} ${await r.clone().text()}`);
   return r.status === 204 ? {} : ((await r.json()) as Json);
 }
-
-const unescapeHtml = (s: string) =>
-  s
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 
 interface Form {
   action: string;

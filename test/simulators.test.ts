@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { startSimulators } from '../simulators/server.js';
+import { unescapeHtml } from './helpers/html';
 
 const PARTNER = '11111111-1111-4111-8111-111111111111';
 const DYNAMICS = '00000007-0000-0000-c000-000000000000';
@@ -140,14 +141,6 @@ async function createTenant(name = 'fabrikam'): Promise<Tenant> {
   });
   return { tenantId, domain, org, admin: `admin@${domain}`, user: `user@${domain}` };
 }
-
-const unescapeHtml = (s: string) =>
-  s
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 
 /** Plays the human: parses the single form of an interactive page. */
 function parseForm(html: string): { action: string; fields: Record<string, string>; decisions: string[] } {
